@@ -1,0 +1,18 @@
+//! The one place that names `std::sync` or `loom`.
+//!
+//! Every atomic, `Arc`, internal lock, `UnsafeCell` and thread handle in
+//! fiberio is imported from here. Normally these are std's; under
+//! `RUSTFLAGS="--cfg loom"` they are loom's, so the loom models in
+//! `loom-tests/` explore the very protocol code the runtime runs
+//! (STYLE.md convention 3).
+//!
+//! `UnsafeCell` has loom's closure-based API in both modes (`with`,
+//! `with_mut`), so code written against it compiles either way.
+
+#[cfg(not(loom))]
+mod std_impl;
+#[cfg(not(loom))]
+pub(crate) use std_impl::*;
+
+#[cfg(loom)]
+pub(crate) use loom::{cell, sync, thread};

@@ -1,0 +1,40 @@
+//! The std side of the loom switch: re-exports, plus an `UnsafeCell` with
+//! loom's API whose methods compile to plain pointer accesses.
+
+pub(crate) mod sync {
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+        };
+    }
+}
+
+pub(crate) mod thread {
+    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
+}
+
+pub(crate) mod cell {
+    /// `core::cell::UnsafeCell` behind loom's closure API.
+    #[derive(Debug, Default)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(data: T) -> Self {
+            Self(core::cell::UnsafeCell::new(data))
+        }
+
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with an exclusive raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: signal handling (sigaltstack, sigaction).

@@ -1,0 +1,3 @@
+//! Per-worker timers; `sleep` and `sleep_until`.
+
+pub(crate) mod timers;
