@@ -16,3 +16,10 @@ pub(crate) use std_impl::*;
 
 #[cfg(loom)]
 pub(crate) use loom::{cell, sync, thread};
+
+/// Atomics for `static` items: loom's cannot be built in a `const`
+/// context, and what they guard (id blocks, key indices) is no protocol of
+/// interest to the models, so they stay std's in both modes.
+pub(crate) mod static_atomic {
+    pub(crate) use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+}

@@ -1,5 +1,8 @@
 //! The std side of the loom switch: re-exports, plus an `UnsafeCell` with
 //! loom's API whose methods compile to plain pointer accesses.
+//!
+//! It lists what loom offers, used or not yet, hence `unused_imports`.
+#![allow(unused_imports)]
 
 pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -11,6 +11,22 @@ pub(crate) struct GuardInfo {
     pub(crate) name: Option<std::sync::Arc<str>>,
 }
 
+impl GuardInfo {
+    pub(crate) fn new(
+        guard: std::ops::Range<usize>,
+        stack_size: usize,
+        id: u64,
+        name: Option<std::sync::Arc<str>>,
+    ) -> Self {
+        Self {
+            guard,
+            stack_size,
+            id,
+            name,
+        }
+    }
+}
+
 thread_local! {
     static RUNNING: std::cell::Cell<*const GuardInfo> = const { std::cell::Cell::new(std::ptr::null()) };
 }

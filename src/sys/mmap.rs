@@ -2,8 +2,6 @@
 
 use std::io;
 
-use super::syscall;
-
 /// Makes `[addr, addr+len)` inaccessible (a guard page).
 pub(crate) fn protect_none(addr: usize, len: usize) -> io::Result<()> {
     syscall!(mprotect(addr as *mut libc::c_void, len, libc::PROT_NONE))?;

@@ -17,7 +17,6 @@ macro_rules! syscall {
         }
     }};
 }
-pub(crate) use syscall;
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;

@@ -1,0 +1,142 @@
+//! Spawning: [`spawn`] and [`Builder`].
+
+use std::any::Any;
+use std::io;
+
+use super::join::JoinHandle;
+use super::task::{Output, Task};
+use crate::loom::sync::Arc;
+use crate::sched::{self, Unstarted};
+use crate::stack;
+
+/// Configures a fiber before it is spawned: its name and stack size.
+///
+/// ```
+/// let h = fiberio::Builder::new()
+///     .name("parser".to_string())
+///     .stack_size(1024 * 1024)
+///     .spawn(|| fiberio::current().unwrap().name().unwrap().len())
+///     .unwrap();
+/// assert_eq!(h.join().unwrap(), 6);
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder with no name and the runtime's default stack size.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the fiber; the name shows in [`Fiber::name`](crate::Fiber::name)
+    /// and in the stack-overflow report.
+    pub fn name(mut self, name: String) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// Sets the fiber's stack size in bytes (rounded up to whole pages).
+    /// Only the pages the fiber touches use memory.
+    pub fn stack_size(mut self, size: usize) -> Self {
+        self.stack_size = Some(size);
+        self
+    }
+
+    /// Spawns a fiber running `f` on the current fiber's runtime, or on the
+    /// global runtime when called from a plain thread.
+    ///
+    /// A fiber spawned from a fiber starts on the same worker unless an
+    /// idle worker steals it first; once started it never changes thread,
+    /// which is why `f` need only be `Send` and may hold `!Send` values
+    /// (an `Rc`, a `RefCell` borrow) across blocking calls.
+    ///
+    /// # Errors
+    ///
+    /// An `io::Error` when the stack cannot be mapped (out of memory, or
+    /// out of memory mappings: the message names `vm.max_map_count` and
+    /// how to raise it), when the stack size is under the minimum, when
+    /// or when the global runtime's configuration (`FIBERIO_WORKERS`) is
+    /// invalid. Spawning onto a runtime that is shutting down succeeds, but
+    /// the fiber never runs: joining it returns `Err` saying so.
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        sched::with_spawn_target(|rt| self.spawn_on(rt, f))?
+    }
+
+    pub(crate) fn spawn_on<F, T>(
+        self,
+        rt: &Arc<sched::RuntimeShared>,
+        f: F,
+    ) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let size = match self.stack_size {
+            Some(size) => check_stack_size(size)?,
+            None => rt.stack_size(),
+        };
+        let stack = rt.alloc_stack(size)?;
+        let task = Arc::new(Task::new(self.name, stack.guard(), stack.size()));
+        let body: Box<dyn FnOnce() -> Output + Send> =
+            Box::new(move || Ok(Box::new(f()) as Box<dyn Any + Send>));
+        rt.submit(Unstarted {
+            task: task.clone(),
+            stack,
+            body,
+        });
+        Ok(JoinHandle::new(task))
+    }
+}
+
+/// Checks a requested stack size against the minimum.
+pub(crate) fn check_stack_size(size: usize) -> io::Result<usize> {
+    if size < stack::MIN_STACK_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "fiberio: a stack size of {size} bytes is under the minimum of {} bytes; \
+                 ask for at least that much (the default is {} bytes)",
+                stack::MIN_STACK_SIZE,
+                stack::DEFAULT_STACK_SIZE
+            ),
+        ));
+    }
+    Ok(size)
+}
+
+/// Spawns a fiber running `f` and returns a handle to join it — the fiber
+/// version of `std::thread::spawn`.
+///
+/// Called from a fiber, the new fiber goes to the same runtime (and, until
+/// an idle worker steals it, the same worker); from a plain thread, to the
+/// global runtime, which starts on first use with one worker per core
+/// (`FIBERIO_WORKERS` overrides).
+///
+/// # Panics
+///
+/// Like `std::thread::spawn`, panics when the fiber cannot be created; the
+/// message is that of the `io::Error` [`Builder::spawn`] would return (for
+/// example, `vm.max_map_count` exhausted, and how to raise it).
+///
+/// ```
+/// let handles: Vec<_> = (0..10u64).map(|i| fiberio::spawn(move || i * i)).collect();
+/// let sum: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+/// assert_eq!(sum, 285);
+/// ```
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match Builder::new().spawn(f) {
+        Ok(handle) => handle,
+        Err(e) => panic!("{e}"),
+    }
+}

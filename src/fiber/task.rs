@@ -1,0 +1,153 @@
+//! The fiber control block shared between threads.
+//!
+//! A [`Task`] is what other threads know of a fiber: its id and name, its
+//! [`ParkState`], where it lives once started ([`Home`]), and the slot its
+//! result goes to. It is `Send + Sync` and reference-counted: join handles,
+//! waiters and timers hold it.
+//!
+//! What must never leave the fiber's worker does not live here: the
+//! coroutine itself is held by the worker (`sched::worker`), and fiber-local
+//! values, which may be `!Send`, are emptied by the fiber itself before it
+//! ends (`fiber::local`), so a `Task` dropped on another thread holds none.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc as StdArc;
+use std::thread;
+
+use super::join::JoinSlot;
+use super::local::LocalMap;
+use super::park::ParkState;
+use crate::loom::cell::UnsafeCell;
+use crate::loom::static_atomic::{AtomicU64, Ordering::Relaxed};
+use crate::loom::sync::Arc;
+use crate::sched::WorkerShared;
+use crate::stack::overflow::GuardInfo;
+
+/// What a fiber body returns, with its type erased (`Box` of a zero-sized
+/// value does not allocate).
+pub(crate) type Output = thread::Result<Box<dyn Any + Send>>;
+
+/// Where a started fiber lives: its worker and its slot there.
+#[derive(Debug)]
+pub(crate) struct Home {
+    pub(crate) worker: Arc<WorkerShared>,
+    pub(crate) slot: u32,
+}
+
+/// The shared part of a fiber.
+pub(crate) struct Task {
+    id: u64,
+    name: Option<StdArc<str>>,
+    /// Park protocol state of this fiber.
+    pub(crate) park: ParkState,
+    /// Written once by the worker that starts the fiber, before its first
+    /// resume; read by wakers only after they win against a committed park
+    /// (the commit CAS releases it, the waker's CAS acquires it).
+    home: UnsafeCell<Option<Home>>,
+    /// Result and join waiter.
+    pub(crate) join: JoinSlot,
+    /// Guard page, size, id and name, for the stack-overflow handler.
+    pub(crate) guard: GuardInfo,
+    /// Fiber-local values; touched only by the fiber itself, on its worker.
+    locals: UnsafeCell<LocalMap>,
+}
+
+// SAFETY: `home` is written once before the fiber runs and only read after a
+// synchronising CAS on `park` (see the field doc). `locals` is touched only
+// by the fiber itself, on the worker that runs it, and is emptied before the
+// fiber completes, so no `!Send` value is ever dropped or seen elsewhere.
+// Every other field is `Send + Sync` by itself.
+unsafe impl Send for Task {}
+// SAFETY: as for `Send` above.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// A task for a fiber whose stack has guard `guard` and `stack_size` bytes.
+    pub(crate) fn new(
+        name: Option<String>,
+        guard: std::ops::Range<usize>,
+        stack_size: usize,
+    ) -> Self {
+        let id = next_id();
+        let name: Option<StdArc<str>> = name.map(StdArc::from);
+        Self {
+            id,
+            guard: GuardInfo::new(guard, stack_size, id, name.clone()),
+            name,
+            park: ParkState::new(),
+            home: UnsafeCell::new(None),
+            join: JoinSlot::new(),
+            locals: UnsafeCell::new(LocalMap::default()),
+        }
+    }
+
+    /// The fiber's id, unique in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The fiber's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Records where the fiber lives. Called once, by the starting worker,
+    /// before the first resume.
+    pub(crate) fn set_home(&self, home: Home) {
+        // SAFETY: no other thread reads `home` before the fiber has parked
+        // at least once, which happens after this write (field doc).
+        self.home.with_mut(|h| unsafe { *h = Some(home) });
+    }
+
+    /// Where the fiber lives. Only valid once it has started.
+    pub(crate) fn with_home<R>(&self, f: impl FnOnce(&Home) -> R) -> R {
+        // SAFETY: callers have observed the fiber parked (or are its own
+        // worker), so the write in `set_home` happened before this read.
+        self.home
+            .with(|h| f(unsafe { (*h).as_ref() }.expect("fiber woken before it started")))
+    }
+
+    /// The fiber-local map of this fiber.
+    ///
+    /// # Safety
+    ///
+    /// Only the fiber itself may call this, while it runs, and must not
+    /// hold the reference across a call that may access it again.
+    pub(crate) unsafe fn locals(&self) -> &mut LocalMap {
+        // SAFETY: exclusive by the caller's contract.
+        self.locals.with_mut(|l| unsafe { &mut *l })
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+const ID_BLOCK: u64 = 1024;
+
+thread_local! {
+    /// This thread's reserved range of ids: `(next, end)`.
+    static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A process-unique fiber id; threads reserve them in blocks so that
+/// spawning does not bounce one shared counter between cores.
+fn next_id() -> u64 {
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_ID_BLOCK.fetch_add(ID_BLOCK, Relaxed);
+            end = next + ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}

@@ -1,0 +1,103 @@
+//! The fibers a worker owns: coroutine slots and the fiber entry point.
+//!
+//! A started fiber is a corosensei `Coroutine` in one slot of its worker's
+//! [`Fibers`] slab; the slot index is how wakers name it (run queue, inbox).
+//! Slots are `!Send` — a coroutine never leaves the thread that created it
+//! (DESIGN.md decision 1) — and the slab is touched only by its worker.
+//!
+//! While a fiber runs, its coroutine is taken out of its slot; the slot's
+//! `Arc<Task>` stays, and the slab is never resized during a run (fibers are
+//! started only from the worker loop), so a pointer to that `Arc` is valid
+//! for the whole run.
+
+use std::fmt;
+
+use corosensei::{Coroutine, Yielder};
+
+use crate::fiber::park::Seq;
+use crate::fiber::task::Task;
+use crate::loom::sync::Arc;
+use crate::stack::FiberStack;
+
+/// What a fiber asks of its worker when it suspends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request {
+    /// Run other fibers, then me again.
+    Yield,
+    /// Commit my wait `seq` (two-phase park) and run me when it is woken.
+    Park(Seq),
+}
+
+/// A fiber's coroutine: resumed with `()`, yields a [`Request`].
+pub(crate) type Coro = Coroutine<(), Request, (), FiberStack>;
+/// The handle a fiber suspends through.
+pub(crate) type FiberYielder = Yielder<(), Request>;
+
+/// One started fiber.
+pub(crate) struct FiberSlot {
+    /// `None` while the fiber runs.
+    pub(crate) coro: Option<Coro>,
+    pub(crate) task: Arc<Task>,
+    /// Set by the fiber when it first runs; lives on its stack.
+    pub(crate) yielder: *const FiberYielder,
+}
+
+impl fmt::Debug for FiberSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FiberSlot")
+            .field("task", &self.task)
+            .field("running", &self.coro.is_none())
+            .finish()
+    }
+}
+
+/// A slab of fiber slots with a free list.
+#[derive(Debug, Default)]
+pub(crate) struct Fibers {
+    slots: Vec<Option<FiberSlot>>,
+    free: Vec<u32>,
+}
+
+impl Fibers {
+    /// Stores a slot; returns its index.
+    pub(crate) fn insert(&mut self, slot: FiberSlot) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(slot);
+                i
+            }
+            None => {
+                self.slots.push(Some(slot));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 fibers per worker")
+            }
+        }
+    }
+
+    /// The slot at `index`, which must be live.
+    pub(crate) fn get_mut(&mut self, index: u32) -> &mut FiberSlot {
+        self.slots[index as usize]
+            .as_mut()
+            .expect("a live fiber slot")
+    }
+
+    /// Frees the slot at `index`, which must be live.
+    pub(crate) fn remove(&mut self, index: u32) -> FiberSlot {
+        let slot = self.slots[index as usize]
+            .take()
+            .expect("a live fiber slot");
+        self.free.push(index);
+        slot
+    }
+
+    /// Indices of all live slots.
+    pub(crate) fn live(&self) -> Vec<u32> {
+        (0..self.slots.len() as u32)
+            .filter(|&i| self.slots[i as usize].is_some())
+            .collect()
+    }
+
+    /// Number of live fibers.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}

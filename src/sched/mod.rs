@@ -1,0 +1,34 @@
+//! The scheduler: per-core workers, their loop, run queues, inbox,
+//! sleep/notify, stealing, and the runtime that owns them.
+//!
+//! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3).
+//! - `fibers`: the slab of coroutines a worker owns; the fiber entry point.
+//! - `context`: the current worker and fiber; park, yield, schedule.
+//! - `queue`: unstarted fibers, the only thing that moves between workers.
+//! - `inbox`: wakes from other threads; `idle`: the sleep/notify protocol
+//!   (no context switch; model-checked by loom).
+//! - `runtime`, `builder`, `block_on`: the public runtime API.
+//! - `metrics`: per-worker counters.
+
+mod block_on;
+mod builder;
+mod context;
+mod fibers;
+mod idle;
+mod inbox;
+mod metrics;
+mod queue;
+mod runtime;
+mod worker;
+
+pub use builder::RuntimeBuilder;
+pub use metrics::WorkerMetrics;
+pub use runtime::Runtime;
+
+pub(crate) use context::{
+    current_task, in_fiber, park_fiber, schedule, with_current_locals, yield_fiber,
+};
+pub(crate) use fibers::Coro;
+pub(crate) use queue::Unstarted;
+pub(crate) use runtime::{RuntimeShared, with_spawn_target};
+pub(crate) use worker::WorkerShared;

@@ -1,0 +1,455 @@
+//! A worker: one OS thread, its fibers, and the dispatcher loop.
+//!
+//! [`WorkerShared`] is what other threads see of a worker (inbox, unstarted
+//! queue, sleep state, eventfd, counters). [`Worker`] is the rest, owned by
+//! the worker thread and `!Send`: run queue, fibers, timers, stack cache,
+//! epoll instance.
+//!
+//! The loop is the per-core dispatcher of DESIGN.md decision 3:
+//!
+//! 1. run the next runnable fiber (run queue; every [`UNSTARTED_INTERVAL`]
+//!    runs, or when the run queue is empty, start an unstarted fiber);
+//!    every [`POLL_INTERVAL`] runs, poll epoll with timeout 0, drain the
+//!    inbox and fire due timers, so IO and remote wakes are never starved;
+//! 2. with nothing runnable: poll once without blocking;
+//! 3. still nothing: steal unstarted fibers from another worker;
+//! 4. still nothing: announce sleep, re-check, and block in `epoll_wait`
+//!    until the next timer (`idle.rs` explains why no wake is lost).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::time::{Duration, Instant};
+
+use corosensei::CoroutineResult;
+
+use super::fibers::{FiberSlot, FiberYielder, Fibers, Request};
+use super::idle::SleepState;
+use super::inbox::Inbox;
+use super::metrics::Counters;
+use super::queue::{Unstarted, UnstartedQueue};
+use super::runtime::RuntimeShared;
+use crate::fiber::task::{Home, Task};
+use crate::fiber::waiter::Waiter;
+use crate::fiber::{clear_current, shutdown_output};
+use crate::loom::sync::Arc;
+use crate::stack::{StackCache, overflow};
+use crate::sys::epoll::{EMPTY_EVENT, Epoll, Event};
+use crate::sys::eventfd::EventFd;
+use crate::time::timers::Timers;
+
+/// Fiber runs between two non-blocking polls under load (tokio uses 61
+/// for the same purpose; a prime avoids lock-step with periodic fibers).
+pub(crate) const POLL_INTERVAL: u32 = 61;
+/// Fiber runs between two looks at the unstarted queue while the run queue
+/// is busy, so spawned fibers start even under a stream of wakeups.
+pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
+/// Events taken from epoll per call.
+const EVENTS_PER_POLL: usize = 256;
+
+/// The part of a worker other threads use.
+#[derive(Debug)]
+pub(crate) struct WorkerShared {
+    pub(crate) index: usize,
+    pub(crate) inbox: Inbox,
+    pub(crate) unstarted: UnstartedQueue,
+    pub(crate) sleep: SleepState,
+    eventfd: EventFd,
+    pub(crate) counters: Counters,
+}
+
+impl WorkerShared {
+    /// Creates the shared half and the epoll instance of worker `index`,
+    /// with the eventfd registered (level-triggered).
+    pub(crate) fn new(index: usize) -> io::Result<(Self, Epoll)> {
+        let epoll = Epoll::new()?;
+        let eventfd = EventFd::new()?;
+        epoll.add(
+            std::os::fd::AsFd::as_fd(&eventfd),
+            libc::EPOLLIN as u32,
+            Epoll::WAKE_TOKEN,
+        )?;
+        let shared = Self {
+            index,
+            inbox: Inbox::new(),
+            unstarted: UnstartedQueue::new(),
+            sleep: SleepState::new(),
+            eventfd,
+            counters: Counters::default(),
+        };
+        Ok((shared, epoll))
+    }
+
+    /// Wakes the worker if it sleeps (one eventfd write per sleep at most).
+    /// Returns whether this call wrote the eventfd.
+    pub(crate) fn notify(&self) -> bool {
+        if !self.sleep.notify() {
+            return false;
+        }
+        self.counters.eventfd_writes.bump_shared();
+        if let Err(e) = self.eventfd.notify() {
+            // Only EBADF/EFAULT-class errors remain here: a broken runtime.
+            panic!("fiberio: cannot wake worker {}: {e}", self.index);
+        }
+        true
+    }
+
+    /// Any thread but the worker's own: hands it a woken fiber.
+    pub(crate) fn wake_remote(&self, slot: u32) {
+        self.inbox.push(slot);
+        self.counters.remote_wakes.bump_shared();
+        self.notify();
+    }
+}
+
+/// The thread-owned part of a worker.
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<WorkerShared>,
+    pub(crate) rt: Arc<RuntimeShared>,
+    epoll: Epoll,
+    events: RefCell<Vec<Event>>,
+    pub(crate) run_queue: RefCell<VecDeque<u32>>,
+    fibers: RefCell<Fibers>,
+    pub(crate) timers: RefCell<Timers<Waiter>>,
+    pub(crate) stacks: RefCell<StackCache>,
+    /// The running fiber's `Arc<Task>`, inside its slot; null on the
+    /// worker's own stack (see `fibers.rs` for why it stays valid).
+    pub(crate) cur_task: Cell<*const Arc<Task>>,
+    /// The running fiber's yielder; the fiber sets it on its first run.
+    pub(crate) cur_yielder: Cell<*const FiberYielder>,
+    /// Set while shutdown unwinds fibers: they must not suspend again.
+    pub(crate) unwinding: Cell<bool>,
+    tick: Cell<u32>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("index", &self.shared.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    pub(crate) fn new(rt: Arc<RuntimeShared>, index: usize, epoll: Epoll) -> Self {
+        let shared = rt.workers[index].clone();
+        let stacks = StackCache::new(rt.stack_pool.clone());
+        Self {
+            shared,
+            rt,
+            epoll,
+            events: RefCell::new(vec![EMPTY_EVENT; EVENTS_PER_POLL]),
+            run_queue: RefCell::new(VecDeque::new()),
+            fibers: RefCell::new(Fibers::default()),
+            timers: RefCell::new(Timers::new()),
+            stacks: RefCell::new(stacks),
+            cur_task: Cell::new(std::ptr::null()),
+            cur_yielder: Cell::new(std::ptr::null()),
+            unwinding: Cell::new(false),
+            tick: Cell::new(0),
+        }
+    }
+
+    /// The dispatcher loop; returns once the runtime shuts down and every
+    /// fiber of this worker has been unwound.
+    pub(crate) fn run(&self) {
+        loop {
+            while let Some(index) = self.next_fiber() {
+                self.resume(index);
+                let tick = self.tick.get().wrapping_add(1);
+                self.tick.set(tick);
+                if tick % POLL_INTERVAL == 0 {
+                    self.poll(Some(Duration::ZERO));
+                    if self.rt.is_shutdown() {
+                        break;
+                    }
+                }
+            }
+            if self.rt.is_shutdown() {
+                break;
+            }
+            if self.poll(Some(Duration::ZERO)) || self.steal() {
+                continue;
+            }
+            self.sleep();
+        }
+        self.shutdown();
+    }
+
+    /// The next fiber to resume, starting an unstarted one when it is its turn.
+    fn next_fiber(&self) -> Option<u32> {
+        if self.tick.get() % UNSTARTED_INTERVAL == 0 {
+            if let Some(fiber) = self.shared.unstarted.pop() {
+                return Some(self.start(fiber));
+            }
+        }
+        if let Some(index) = self.run_queue.borrow_mut().pop_front() {
+            return Some(index);
+        }
+        self.shared.unstarted.pop().map(|fiber| self.start(fiber))
+    }
+
+    /// Turns an unstarted fiber into a coroutine in a slot of this worker.
+    fn start(&self, fiber: Unstarted) -> u32 {
+        let Unstarted { task, stack, body } = fiber;
+        let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
+        let slot = FiberSlot {
+            coro: Some(coro),
+            task,
+            yielder: std::ptr::null(),
+        };
+        let mut fibers = self.fibers.borrow_mut();
+        let index = fibers.insert(slot);
+        let task = &fibers.get_mut(index).task;
+        task.set_home(Home {
+            worker: self.shared.clone(),
+            slot: index,
+        });
+        self.shared.counters.started.bump();
+        index
+    }
+
+    /// Resumes fiber `index` until it suspends or ends, then acts on why.
+    fn resume(&self, index: u32) {
+        let (mut coro, task) = self.enter(index);
+        self.shared.counters.switches.bump();
+        let result = coro.resume(());
+        self.leave(index, coro, result, task);
+    }
+
+    /// Takes the coroutine out of its slot and makes the fiber current.
+    fn enter(&self, index: u32) -> (super::Coro, *const Arc<Task>) {
+        let mut fibers = self.fibers.borrow_mut();
+        let slot = fibers.get_mut(index);
+        let coro = slot
+            .coro
+            .take()
+            .expect("a runnable fiber is not already running");
+        let task: *const Arc<Task> = &slot.task;
+        self.cur_task.set(task);
+        self.cur_yielder.set(slot.yielder);
+        overflow::set_running(&slot.task.guard);
+        (coro, task)
+    }
+
+    /// Back on the worker's stack: files the fiber according to `result`.
+    fn leave(
+        &self,
+        index: u32,
+        coro: super::Coro,
+        result: CoroutineResult<Request, ()>,
+        task: *const Arc<Task>,
+    ) {
+        overflow::set_running(std::ptr::null());
+        let yielder = self.cur_yielder.replace(std::ptr::null());
+        self.cur_task.set(std::ptr::null());
+        match result {
+            CoroutineResult::Yield(request) => {
+                {
+                    let mut fibers = self.fibers.borrow_mut();
+                    let slot = fibers.get_mut(index);
+                    slot.coro = Some(coro);
+                    slot.yielder = yielder;
+                }
+                let runnable = match request {
+                    Request::Yield => true,
+                    // SAFETY: the slot (and its Arc) is live: the fiber is parked in it.
+                    Request::Park(seq) => !unsafe { &*task }.park.commit(seq),
+                };
+                let counters = &self.shared.counters;
+                if runnable {
+                    if matches!(request, Request::Park(_)) {
+                        counters.park_races.bump();
+                    }
+                    self.run_queue.borrow_mut().push_back(index);
+                } else {
+                    counters.parks.bump();
+                }
+            }
+            CoroutineResult::Return(()) => {
+                let slot = self.fibers.borrow_mut().remove(index);
+                self.stacks.borrow_mut().put(coro.into_stack());
+                self.shared.counters.finished.bump();
+                drop(slot);
+            }
+        }
+    }
+
+    /// Suspends the running fiber with `request`. Must run on a fiber.
+    pub(crate) fn suspend(&self, request: Request) {
+        let yielder = self.cur_yielder.get();
+        debug_assert!(!yielder.is_null(), "suspend outside a fiber");
+        // SAFETY: the yielder lives on the running fiber's stack, which is
+        // the stack this code runs on; it is valid until the fiber ends.
+        unsafe { &*yielder }.suspend(request);
+    }
+
+    /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
+    /// inbox and fires due timers. Returns whether anything became runnable.
+    fn poll(&self, timeout: Option<Duration>) -> bool {
+        let counters = &self.shared.counters;
+        let n = {
+            let mut events = self.events.borrow_mut();
+            let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
+                panic!(
+                    "fiberio: epoll_wait failed on worker {}: {e}",
+                    self.shared.index
+                )
+            });
+            for event in &events[..n] {
+                let token = event.u64;
+                if token == Epoll::WAKE_TOKEN {
+                    // Level-triggered: a wake that lands later shows up again.
+                    self.shared.eventfd.drain();
+                }
+            }
+            n
+        };
+        if timeout == Some(Duration::ZERO) {
+            counters.polls_nonblocking.bump();
+        } else {
+            counters.polls_blocking.bump();
+        }
+        counters.events.add(n as u64);
+        self.shared
+            .inbox
+            .drain_into(&mut self.run_queue.borrow_mut());
+        self.fire_timers();
+        !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
+    }
+
+    /// Wakes the waiters of every timer that is due.
+    fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        loop {
+            // Release the borrow before waking: the wake pushes to the run queue.
+            let Some(waiter) = self.timers.borrow_mut().pop_expired(now) else {
+                break;
+            };
+            self.shared.counters.timers_fired.bump();
+            waiter.wake(crate::fiber::park::Reason::TimedOut);
+        }
+    }
+
+    /// Takes half the unstarted fibers of the first worker that has some.
+    fn steal(&self) -> bool {
+        let workers = &self.rt.workers;
+        let me = self.shared.index;
+        for i in 1..workers.len() {
+            let victim = &workers[(me + i) % workers.len()];
+            let stolen = victim.unstarted.steal_half();
+            if stolen.is_empty() {
+                continue;
+            }
+            self.shared.counters.steals.add(stolen.len() as u64);
+            if let Err(back) = self.shared.unstarted.push_batch(stolen) {
+                back.into_iter().for_each(abandon);
+                return false;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
+    /// until the next timer if there is none (races 7 and 8).
+    fn sleep(&self) {
+        self.stacks.borrow_mut().trim_idle();
+        self.rt
+            .sleepers
+            .fetch_add(1, crate::loom::sync::atomic::Ordering::SeqCst);
+        self.shared.sleep.announce();
+        let work =
+            self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
+        if work {
+            self.shared.sleep.wake_up();
+        } else {
+            let timeout = self
+                .timers
+                .borrow()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            self.poll(timeout);
+            self.shared.sleep.wake_up();
+        }
+        self.rt
+            .sleepers
+            .fetch_sub(1, crate::loom::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Unwinds every fiber of this worker and drops every unstarted one.
+    fn shutdown(&self) {
+        for fiber in self.shared.unstarted.close() {
+            abandon(fiber);
+        }
+        self.unwinding.set(true);
+        let live = self.fibers.borrow().live();
+        for index in live {
+            let (mut coro, task) = self.enter(index);
+            // SAFETY: `task` points into the live slot (see `enter`).
+            unsafe { &*task }.park.close();
+            // Runs the fiber's destructors on its own stack; the fiber cannot
+            // suspend again (`unwinding`), so this returns once it is unwound.
+            coro.force_unwind();
+            overflow::set_running(std::ptr::null());
+            self.cur_task.set(std::ptr::null());
+            self.cur_yielder.set(std::ptr::null());
+            let slot = self.fibers.borrow_mut().remove(index);
+            slot.task.join.complete(shutdown_output());
+            self.stacks.borrow_mut().put(coro.into_stack());
+        }
+        self.run_queue.borrow_mut().clear();
+        // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
+        *self.timers.borrow_mut() = Timers::new();
+        self.unwinding.set(false);
+    }
+
+    /// Number of live fibers on this worker.
+    pub(crate) fn live_fibers(&self) -> usize {
+        self.fibers.borrow().len()
+    }
+}
+
+/// Completes a fiber that will never run with the shutdown error.
+pub(crate) fn abandon(fiber: Unstarted) {
+    let Unstarted { task, stack, body } = fiber;
+    // Drop the closure (and whatever it captured) before the joiner learns.
+    drop(body);
+    drop(stack);
+    task.join.complete(shutdown_output());
+}
+
+/// The first code a fiber runs, on its own stack.
+fn fiber_main(
+    yielder: &FiberYielder,
+    body: Box<dyn FnOnce() -> crate::fiber::task::Output + Send>,
+) {
+    let worker = super::context::worker().expect("fibers run on workers");
+    worker.cur_yielder.set(yielder);
+    // SAFETY: set by `enter` for this run; the slot outlives the fiber's body.
+    let task: &Task = unsafe { &**worker.cur_task.get() };
+    let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
+        let _locals = LocalsGuard;
+        body()
+    }));
+    let output = match output {
+        Ok(output) => output,
+        // Shutdown's forced unwind must reach corosensei's root frame.
+        Err(payload) if worker.unwinding.get() => std::panic::resume_unwind(payload),
+        Err(payload) => Err(payload),
+    };
+    task.join.complete(output);
+}
+
+/// Drops the running fiber's locals when the fiber's body ends or unwinds.
+struct LocalsGuard;
+
+impl Drop for LocalsGuard {
+    fn drop(&mut self) {
+        clear_current();
+    }
+}
