@@ -109,15 +109,11 @@ impl Task {
             .with(|h| f(unsafe { (*h).as_ref() }.expect("fiber woken before it started")))
     }
 
-    /// The fiber-local map of this fiber.
-    ///
-    /// # Safety
-    ///
-    /// Only the fiber itself may call this, while it runs, and must not
-    /// hold the reference across a call that may access it again.
-    pub(crate) unsafe fn locals(&self) -> &mut LocalMap {
-        // SAFETY: exclusive by the caller's contract.
-        self.locals.with_mut(|l| unsafe { &mut *l })
+    /// The fiber-local map of this fiber. Only the fiber itself may
+    /// dereference it, while it runs, and never across a call that may
+    /// reach the map again.
+    pub(crate) fn locals(&self) -> *mut LocalMap {
+        self.locals.with_mut(|l| l)
     }
 }
 

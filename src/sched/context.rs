@@ -69,7 +69,7 @@ pub(crate) fn with_current_locals<R>(f: impl FnOnce(&mut LocalMap) -> R) -> Opti
     // SAFETY: only the running fiber reaches its map, and `f` gets it for
     // the duration of one call that does not re-enter `with_current_locals`
     // (callers run user code, such as `init` or drops, outside of `f`).
-    Some(f(unsafe { task.locals() }))
+    Some(f(unsafe { &mut *task.locals() }))
 }
 
 /// Yields the running fiber; `false` off a fiber.
@@ -106,10 +106,8 @@ pub(crate) fn park_fiber(deadline: Option<Instant>, register: impl FnOnce(Waiter
         .park
         .reason(seq)
         .expect("a parked fiber resumes only once woken");
-    if let Some(key) = timer {
-        if reason != Reason::TimedOut {
-            worker.timers.borrow_mut().cancel(key);
-        }
+    if let Some(key) = timer.filter(|_| reason != Reason::TimedOut) {
+        worker.timers.borrow_mut().cancel(key);
     }
     reason
 }

@@ -158,7 +158,7 @@ impl Worker {
                 self.resume(index);
                 let tick = self.tick.get().wrapping_add(1);
                 self.tick.set(tick);
-                if tick % POLL_INTERVAL == 0 {
+                if tick.is_multiple_of(POLL_INTERVAL) {
                     self.poll(Some(Duration::ZERO));
                     if self.rt.is_shutdown() {
                         break;
@@ -178,10 +178,10 @@ impl Worker {
 
     /// The next fiber to resume, starting an unstarted one when it is its turn.
     fn next_fiber(&self) -> Option<u32> {
-        if self.tick.get() % UNSTARTED_INTERVAL == 0 {
-            if let Some(fiber) = self.shared.unstarted.pop() {
-                return Some(self.start(fiber));
-            }
+        if self.tick.get().is_multiple_of(UNSTARTED_INTERVAL)
+            && let Some(fiber) = self.shared.unstarted.pop()
+        {
+            return Some(self.start(fiber));
         }
         if let Some(index) = self.run_queue.borrow_mut().pop_front() {
             return Some(index);
@@ -430,7 +430,7 @@ fn fiber_main(
     let worker = super::context::worker().expect("fibers run on workers");
     worker.cur_yielder.set(yielder);
     // SAFETY: set by `enter` for this run; the slot outlives the fiber's body.
-    let task: &Task = unsafe { &**worker.cur_task.get() };
+    let task: &Task = unsafe { &*worker.cur_task.get() };
     let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
         let _locals = LocalsGuard;

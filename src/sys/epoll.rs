@@ -26,9 +26,8 @@ impl Epoll {
     pub(crate) fn new() -> io::Result<Self> {
         let fd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
         // SAFETY: `epoll_create1` returned a fresh descriptor that nothing else owns.
-        Ok(Self {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Self { fd })
     }
 
     /// Adds `fd` with the given interest `events` and `token`.
