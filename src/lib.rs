@@ -66,6 +66,15 @@ pub use fiber::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, y
 pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
 pub use time::{sleep, sleep_until};
 
+// Handles that cross threads are `Send + Sync` on purpose; what belongs to
+// one worker (its loop state, its coroutines) cannot leave it (STYLE.md 7).
+static_assertions::assert_impl_all!(JoinHandle<std::rc::Rc<u8>>: Send, Sync);
+static_assertions::assert_impl_all!(Fiber: Send, Sync);
+static_assertions::assert_impl_all!(Runtime: Send, Sync);
+static_assertions::assert_not_impl_any!(sched::Coro: Send);
+static_assertions::assert_not_impl_any!(sched::Worker: Send, Sync);
+static_assertions::assert_not_impl_any!(sched::FiberSlot: Send, Sync);
+
 #[doc(hidden)]
 /// Internals exposed for the criterion benchmarks only; not a stable API.
 pub mod __bench {

@@ -28,7 +28,7 @@ pub use runtime::Runtime;
 pub(crate) use context::{
     current_task, in_fiber, park_fiber, schedule, with_current_locals, yield_fiber,
 };
-pub(crate) use fibers::Coro;
+pub(crate) use fibers::{Coro, FiberSlot};
 pub(crate) use queue::Unstarted;
 pub(crate) use runtime::{RuntimeShared, with_spawn_target};
-pub(crate) use worker::WorkerShared;
+pub(crate) use worker::{Worker, WorkerShared};

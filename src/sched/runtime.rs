@@ -9,7 +9,7 @@ use super::builder::RuntimeBuilder;
 use super::context;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
-use super::worker::{Worker, WorkerShared, abandon};
+use super::worker::{START_UNSTARTED, Worker, WorkerShared, abandon};
 use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
@@ -73,8 +73,11 @@ impl RuntimeShared {
         match target.unstarted.push(fiber) {
             Err(fiber) => abandon(fiber),
             Ok(before) => {
-                if remote {
-                    target.notify();
+                match self.local_worker() {
+                    Some(w) if !remote => w.run_queue.borrow_mut().push_back(START_UNSTARTED),
+                    _ => {
+                        target.notify();
+                    }
                 }
                 // A lone new fiber runs next on its spawner's worker (cheap
                 // spawn+join, like Go's runnext); a second one waiting is

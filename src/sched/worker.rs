@@ -44,6 +44,10 @@ pub(crate) const POLL_INTERVAL: u32 = 61;
 /// Fiber runs between two looks at the unstarted queue while the run queue
 /// is busy, so spawned fibers start even under a stream of wakeups.
 pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
+/// A run-queue entry meaning "start the next unstarted fiber": a local
+/// spawn pushes one, so new fibers take their turn in FIFO order with woken
+/// ones while staying stealable. A token whose fiber was stolen is skipped.
+pub(crate) const START_UNSTARTED: u32 = u32::MAX;
 /// Events taken from epoll per call.
 const EVENTS_PER_POLL: usize = 256;
 
@@ -154,15 +158,16 @@ impl Worker {
     /// fiber of this worker has been unwound.
     pub(crate) fn run(&self) {
         loop {
-            while let Some(index) = self.next_fiber() {
+            // The shutdown check is one load: a fiber queued before shutdown
+            // began must not start after it.
+            while !self.rt.is_shutdown()
+                && let Some(index) = self.next_fiber()
+            {
                 self.resume(index);
                 let tick = self.tick.get().wrapping_add(1);
                 self.tick.set(tick);
                 if tick.is_multiple_of(POLL_INTERVAL) {
                     self.poll(Some(Duration::ZERO));
-                    if self.rt.is_shutdown() {
-                        break;
-                    }
                 }
             }
             if self.rt.is_shutdown() {
@@ -183,10 +188,18 @@ impl Worker {
         {
             return Some(self.start(fiber));
         }
-        if let Some(index) = self.run_queue.borrow_mut().pop_front() {
-            return Some(index);
+        loop {
+            let next = self.run_queue.borrow_mut().pop_front();
+            match next {
+                Some(START_UNSTARTED) => {
+                    if let Some(fiber) = self.shared.unstarted.pop() {
+                        return Some(self.start(fiber));
+                    }
+                }
+                Some(index) => return Some(index),
+                None => return self.shared.unstarted.pop().map(|fiber| self.start(fiber)),
+            }
         }
-        self.shared.unstarted.pop().map(|fiber| self.start(fiber))
     }
 
     /// Turns an unstarted fiber into a coroutine in a slot of this worker.
@@ -269,7 +282,6 @@ impl Worker {
             CoroutineResult::Return(()) => {
                 let slot = self.fibers.borrow_mut().remove(index);
                 self.stacks.borrow_mut().put(coro.into_stack());
-                self.shared.counters.finished.bump();
                 drop(slot);
             }
         }
@@ -344,11 +356,15 @@ impl Worker {
             if stolen.is_empty() {
                 continue;
             }
-            self.shared.counters.steals.add(stolen.len() as u64);
+            let n = stolen.len();
+            self.shared.counters.steals.add(n as u64);
             if let Err(back) = self.shared.unstarted.push_batch(stolen) {
                 back.into_iter().for_each(abandon);
                 return false;
             }
+            self.run_queue
+                .borrow_mut()
+                .extend(std::iter::repeat_n(START_UNSTARTED, n));
             return true;
         }
         false
@@ -442,6 +458,8 @@ fn fiber_main(
         Err(payload) if worker.unwinding.get() => std::panic::resume_unwind(payload),
         Err(payload) => Err(payload),
     };
+    // Counted before the joiner can see the result, so metrics agree with it.
+    worker.shared.counters.finished.bump();
     task.join.complete(output);
 }
 
