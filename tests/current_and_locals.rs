@@ -22,10 +22,7 @@ fn each_fiber_has_its_own_locals() {
                     LOG.with(|l| l.borrow_mut().push(i));
                     fiberio::yield_now(); // interleave with the others
                 }
-                (
-                    COUNTER.with(Cell::get),
-                    LOG.with(|l| l.borrow().iter().all(|&x| x == i)),
-                )
+                (COUNTER.with(Cell::get), LOG.with(|l| l.borrow().iter().all(|&x| x == i)))
             })
         })
         .collect();
@@ -47,9 +44,7 @@ fn locals_are_dropped_when_the_fiber_ends() {
     }
     let drops = Arc::new(AtomicUsize::new(0));
     let d = drops.clone();
-    fiberio::spawn(move || NOISY.with(|n| *n.borrow_mut() = Some(Noisy(d))))
-        .join()
-        .unwrap();
+    fiberio::spawn(move || NOISY.with(|n| *n.borrow_mut() = Some(Noisy(d)))).join().unwrap();
     // Dropped inside the fiber, before join returned.
     assert_eq!(drops.load(SeqCst), 1);
 }
@@ -59,38 +54,21 @@ fn on_a_plain_thread_locals_are_per_thread() {
     COUNTER.with(|c| c.set(41));
     COUNTER.with(|c| c.set(c.get() + 1));
     assert_eq!(COUNTER.with(Cell::get), 42);
-    assert_eq!(
-        std::thread::spawn(|| COUNTER.with(Cell::get))
-            .join()
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        fiberio::spawn(|| COUNTER.with(Cell::get)).join().unwrap(),
-        0
-    );
+    assert_eq!(std::thread::spawn(|| COUNTER.with(Cell::get)).join().unwrap(), 0);
+    assert_eq!(fiberio::spawn(|| COUNTER.with(Cell::get)).join().unwrap(), 0);
 }
 
 #[test]
 fn current_names_and_ids() {
     assert!(fiberio::current().is_none());
-    let h = fiberio::Builder::new()
-        .name("named".into())
-        .spawn(|| fiberio::current().unwrap())
-        .unwrap();
+    let h = fiberio::Builder::new().name("named".into()).spawn(|| fiberio::current().unwrap()).unwrap();
     let id = h.fiber().id();
     let me = h.join().unwrap();
     assert_eq!(me.name(), Some("named"));
     assert_eq!(me.id(), id);
-    let other = fiberio::spawn(|| fiberio::current().unwrap().id())
-        .join()
-        .unwrap();
+    let other = fiberio::spawn(|| fiberio::current().unwrap().id()).join().unwrap();
     assert_ne!(other, id);
-    assert!(
-        fiberio::spawn(|| fiberio::current().unwrap().name().is_none())
-            .join()
-            .unwrap()
-    );
+    assert!(fiberio::spawn(|| fiberio::current().unwrap().name().is_none()).join().unwrap());
 }
 
 #[test]

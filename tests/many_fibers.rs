@@ -26,11 +26,7 @@ fn ten_thousand_sleeping_fibers_return_their_values() {
     for (i, h) in handles.into_iter().enumerate() {
         let ms = rng.range(1, 6);
         let (value, worker) = h.join().unwrap();
-        assert_eq!(
-            value,
-            (i as u64).wrapping_mul(2_654_435_761) ^ ms,
-            "fiber {i}"
-        );
+        assert_eq!(value, (i as u64).wrapping_mul(2_654_435_761) ^ ms, "fiber {i}");
         workers.insert(worker);
     }
     assert_eq!(workers.len(), 2, "both workers ran fibers: {workers:?}");

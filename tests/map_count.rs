@@ -12,21 +12,10 @@ use std::time::Duration;
 fn fill_mappings() -> Vec<usize> {
     let mut maps = Vec::new();
     loop {
-        let prot = if maps.len() % 2 == 0 {
-            libc::PROT_READ
-        } else {
-            libc::PROT_NONE
-        };
+        let prot = if maps.len() % 2 == 0 { libc::PROT_READ } else { libc::PROT_NONE };
         // SAFETY: a fresh anonymous private mapping; nothing else is affected.
         let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                prot,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
+            libc::mmap(std::ptr::null_mut(), 4096, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
         };
         if p == libc::MAP_FAILED {
             return maps;
@@ -52,8 +41,7 @@ fn exhausting_map_count_is_a_clear_error() {
         }
         let mut live = Vec::new();
         let err = loop {
-            let spawned =
-                fiberio::Builder::new().spawn(|| fiberio::sleep(Duration::from_secs(3600)));
+            let spawned = fiberio::Builder::new().spawn(|| fiberio::sleep(Duration::from_secs(3600)));
             match spawned {
                 Ok(h) => live.push(h),
                 Err(e) => break e,
@@ -72,19 +60,12 @@ fn exhausting_map_count_is_a_clear_error() {
     }
     let out = util::run_child("exhausting_map_count_is_a_clear_error", "mapcount", &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let error = util::field(&stdout, "error=").expect("an error line");
     assert!(error.contains("vm.max_map_count"), "{error}");
     assert!(error.contains("sysctl -w vm.max_map_count="), "{error}");
     let panic = util::field(&stdout, "panic=").expect("a panic line");
     assert!(panic.contains("vm.max_map_count"), "{panic}");
     let spawned = util::field(&stdout, "spawned=").unwrap();
-    assert!(
-        spawned.starts_with(|c: char| c.is_ascii_digit()),
-        "{spawned}"
-    );
+    assert!(spawned.starts_with(|c: char| c.is_ascii_digit()), "{spawned}");
 }

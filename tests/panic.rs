@@ -18,10 +18,7 @@ fn a_panic_comes_back_from_join_and_the_worker_lives_on() {
     let code = std::hint::black_box(42);
     let bad = rt.spawn(move || -> u32 { panic!("fiber failed: {code}") });
     let payload = bad.join().unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<String>().map(String::as_str),
-        Some("fiber failed: 42")
-    );
+    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("fiber failed: 42"));
     assert_eq!(bystander.join().unwrap(), "still here");
     // The same (only) worker thread keeps running fibers.
     assert_eq!(rt.spawn(util::worker_name).join().unwrap(), worker);

@@ -15,9 +15,7 @@ impl Drop for Guard {
 }
 
 fn is_shutdown_error(payload: &(dyn std::any::Any + Send)) -> bool {
-    payload
-        .downcast_ref::<&str>()
-        .is_some_and(|m| m.contains("runtime shut down"))
+    payload.downcast_ref::<&str>().is_some_and(|m| m.contains("runtime shut down"))
 }
 
 #[test]
@@ -37,9 +35,7 @@ fn shutdown_unwinds_suspended_fibers_and_runs_their_destructors() {
                 fiberio::sleep(Duration::from_secs(3600));
             } else {
                 // Parked in a join that never completes.
-                fiberio::spawn(|| fiberio::sleep(Duration::from_secs(3600)))
-                    .join()
-                    .ok();
+                fiberio::spawn(|| fiberio::sleep(Duration::from_secs(3600))).join().ok();
             }
             unreachable!("a suspended fiber is unwound, never resumed");
         }));

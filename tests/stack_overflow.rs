@@ -8,11 +8,7 @@ use std::os::unix::process::ExitStatusExt;
 fn recurse(depth: u64) -> u64 {
     let buf = [depth as u8; 512];
     std::hint::black_box(&buf);
-    if depth == u64::MAX {
-        0
-    } else {
-        recurse(depth + 1) + u64::from(std::hint::black_box(buf[7]))
-    }
+    if depth == u64::MAX { 0 } else { recurse(depth + 1) + u64::from(std::hint::black_box(buf[7])) }
 }
 
 #[test]
@@ -32,16 +28,8 @@ fn overflow_is_reported_by_name_and_size() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let id = util::field(&stdout, "id=").expect("the child printed the fiber id");
     let expected = format!("fiber 'deep-recursion' (id {id}) overflowed its stack of 64 KiB");
-    assert!(
-        stderr.contains(&expected),
-        "stderr lacks {expected:?}:\n{stderr}"
-    );
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "status {:?}",
-        out.status
-    );
+    assert!(stderr.contains(&expected), "stderr lacks {expected:?}:\n{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGABRT), "status {:?}", out.status);
 }
 
 #[test]
@@ -74,10 +62,5 @@ fn a_segfault_elsewhere_is_still_a_segfault() {
     let out = util::run_child("a_segfault_elsewhere_is_still_a_segfault", "segv", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("overflowed its stack"), "{stderr}");
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGSEGV),
-        "status {:?}: {stderr}",
-        out.status
-    );
+    assert_eq!(out.status.signal(), Some(libc::SIGSEGV), "status {:?}: {stderr}", out.status);
 }

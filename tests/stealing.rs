@@ -30,20 +30,10 @@ fn an_idle_worker_steals_unstarted_fibers() {
     for w in &ran_on {
         *per_worker.entry(w).or_default() += 1;
     }
-    let elsewhere: usize = per_worker
-        .iter()
-        .filter(|(w, _)| **w != spawner)
-        .map(|(_, n)| n)
-        .sum();
-    assert!(
-        elsewhere > 0,
-        "all 200 fibers ran on the spawner's worker {spawner}: {per_worker:?}"
-    );
+    let elsewhere: usize = per_worker.iter().filter(|(w, _)| **w != spawner).map(|(_, n)| n).sum();
+    assert!(elsewhere > 0, "all 200 fibers ran on the spawner's worker {spawner}: {per_worker:?}");
     let steals: u64 = rt.metrics().iter().map(|m| m.steals).sum();
-    assert!(
-        steals >= elsewhere as u64,
-        "steals {steals} < fibers run elsewhere {elsewhere}"
-    );
+    assert!(steals >= elsewhere as u64, "steals {steals} < fibers run elsewhere {elsewhere}");
 }
 
 #[test]
@@ -58,8 +48,5 @@ fn a_lone_fiber_spawned_from_a_fiber_runs_on_its_spawners_worker() {
             .count()
     });
     // Another worker may steal in the instant it goes to sleep, rarely.
-    assert!(
-        same >= 90,
-        "only {same}/100 spawn+join pairs stayed on one worker"
-    );
+    assert!(same >= 90, "only {same}/100 spawn+join pairs stayed on one worker");
 }

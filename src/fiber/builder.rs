@@ -69,11 +69,7 @@ impl Builder {
         sched::with_spawn_target(|rt| self.spawn_on(rt, f))?
     }
 
-    pub(crate) fn spawn_on<F, T>(
-        self,
-        rt: &Arc<sched::RuntimeShared>,
-        f: F,
-    ) -> io::Result<JoinHandle<T>>
+    pub(crate) fn spawn_on<F, T>(self, rt: &Arc<sched::RuntimeShared>, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -86,11 +82,7 @@ impl Builder {
         let task = Arc::new(Task::new(self.name, stack.guard(), stack.size()));
         let body: Box<dyn FnOnce() -> Output + Send> =
             Box::new(move || Ok(Box::new(f()) as Box<dyn Any + Send>));
-        rt.submit(Unstarted {
-            task: task.clone(),
-            stack,
-            body,
-        });
+        rt.submit(Unstarted { task: task.clone(), stack, body });
         Ok(JoinHandle::new(task))
     }
 }

@@ -1,10 +1,9 @@
 //! `JoinHandle`: waiting for a fiber's result from a fiber or a thread.
 //!
-//! The result travels through a [`JoinSlot`] in the fiber's `Task`. The
-//! blocking path reads "register → re-check → park" under the slot's lock:
-//! the joiner checks for the result and, if absent, leaves its waiter in the
-//! same critical section; the finishing fiber stores the result, takes the
-//! waiter, releases the lock and only then wakes it (STYLE.md convention 5).
+//! The result travels through a [`JoinSlot`] in the fiber's `Task`, a
+//! lock-free oneshot: the joiner's blocking path reads "fast path →
+//! register → re-check → park", and the finishing fiber publishes the
+//! result before it wakes the joiner (STYLE.md convention 5).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,88 +12,117 @@ use super::current::Fiber;
 use super::park::Reason;
 use super::task::{Output, Task};
 use super::waiter::{Waiter, wait, wait_thread};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::{AtomicU8, Ordering::*};
 
 /// The message of the panic payload a join returns when the runtime shut
 /// down before the fiber finished.
-pub(crate) const SHUTDOWN_MESSAGE: &str =
-    "fiberio: the runtime shut down before this fiber finished";
+pub(crate) const SHUTDOWN_MESSAGE: &str = "fiberio: the runtime shut down before this fiber finished";
 
-#[derive(Debug, Default)]
-struct Slot {
-    done: bool,
-    result: Option<Output>,
-    waiter: Option<Waiter>,
-}
+const EMPTY: u8 = 0;
+const WAITING: u8 = 1;
+const DONE: u8 = 2;
 
-/// Where a fiber's result waits for its joiner.
-#[derive(Debug, Default)]
+/// Where a fiber's result waits for its joiner: a oneshot protocol.
+///
+/// ```text
+/// EMPTY --register--> WAITING --complete--> DONE   (complete wakes the waiter)
+///   |                    |--unregister--> EMPTY
+///   +------complete---------------------> DONE
+/// ```
+///
+/// The fiber writes `result` once and then swaps the state to `DONE`
+/// (release); the joiner reads `result` only after seeing `DONE` (acquire).
+/// The joiner writes `waiter` only in `EMPTY` and publishes it with the CAS
+/// to `WAITING`; `complete` reads it only after swapping out `WAITING`. No
+/// lock, no context switch: loom checks this code as is.
+#[derive(Debug)]
 pub(crate) struct JoinSlot {
-    slot: Mutex<Slot>,
+    state: AtomicU8,
+    result: UnsafeCell<Option<Output>>,
+    waiter: UnsafeCell<Option<Waiter>>,
 }
+
+// SAFETY: `result` and `waiter` are each accessed by one side at a time, as
+// handed over by the `state` transitions documented on the type.
+unsafe impl Sync for JoinSlot {}
 
 impl JoinSlot {
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self { state: AtomicU8::new(EMPTY), result: UnsafeCell::new(None), waiter: UnsafeCell::new(None) }
     }
 
-    /// Stores the fiber's result and wakes the joiner, if one waits.
-    /// Only the first call counts (a fiber completes once).
+    /// The fiber's side: stores its result and wakes the joiner, if one
+    /// waits. Called exactly once per fiber.
     pub(crate) fn complete(&self, result: Output) {
-        let waiter = {
-            let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-            if slot.done {
-                return;
+        // SAFETY: only `complete` writes `result`, once, before `DONE` is
+        // published; the joiner reads it only after seeing `DONE`.
+        self.result.with_mut(|r| unsafe { *r = Some(result) });
+        if self.state.swap(DONE, AcqRel) == WAITING {
+            // SAFETY: `WAITING` means the joiner published a waiter and no
+            // longer touches the slot until it sees `DONE`.
+            let waiter = self.waiter.with_mut(|w| unsafe { (*w).take() });
+            // Wake after the result is published (STYLE.md convention 5).
+            if let Some(waiter) = waiter {
+                waiter.wake(Reason::Notified);
             }
-            slot.done = true;
-            slot.result = Some(result);
-            slot.waiter.take()
-        };
-        if let Some(w) = waiter {
-            w.wake(Reason::Notified);
         }
     }
 
     /// Whether the result has been stored.
     pub(crate) fn is_done(&self) -> bool {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner()).done
+        self.state.load(Acquire) == DONE
+    }
+
+    /// The joiner's side: takes the result if it is there.
+    fn try_take(&self) -> Option<Output> {
+        if !self.is_done() {
+            return None;
+        }
+        // SAFETY: `DONE` was published after the write of `result`, and the
+        // (single) joiner is the only one who takes it.
+        self.result.with_mut(|r| unsafe { (*r).take() })
+    }
+
+    /// The joiner's side: publishes `waiter`; `Err` gives it back if the
+    /// result is already there. Any earlier waiter is replaced.
+    fn register(&self, waiter: Waiter) -> Result<(), Waiter> {
+        // Reclaim the waiter slot from an earlier registration, if any.
+        if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire) == Err(DONE) {
+            return Err(waiter);
+        }
+        // SAFETY: in `EMPTY` the joiner owns the waiter slot.
+        self.waiter.with_mut(|w| unsafe { *w = Some(waiter) });
+        match self.state.compare_exchange(EMPTY, WAITING, AcqRel, Acquire) {
+            Ok(_) => Ok(()),
+            // SAFETY: `DONE` came first, so `complete` never read the slot.
+            Err(_) => Err(self.waiter.with_mut(|w| unsafe { (*w).take() }).expect("just stored")),
+        }
     }
 
     /// Blocks the calling OS thread — even on a fiber — until the result
     /// is stored. Only for `block_on`'s soundness after a cut-short join.
     pub(crate) fn wait_done_blocking_thread(&self) {
-        loop {
-            if self.is_done() {
-                return;
-            }
+        while !self.is_done() {
             wait_thread(None, |waiter| {
-                let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.done {
-                    drop(slot);
+                if let Err(waiter) = self.register(waiter) {
                     waiter.wake(Reason::Notified);
-                } else {
-                    slot.waiter = Some(waiter);
                 }
             });
         }
     }
 
-    /// Blocks the calling fiber or thread until the result is stored.
+    /// Blocks the calling fiber or thread until the result is stored:
+    /// fast path, register, re-check (inside `register`), park.
     fn wait_result(&self) -> Output {
         loop {
-            {
-                let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.done {
-                    return slot.result.take().expect("a fiber's result is taken once");
-                }
+            if let Some(result) = self.try_take() {
+                return result;
             }
             let reason = wait(None, |waiter| {
-                let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.done {
-                    drop(slot);
+                if let Err(waiter) = self.register(waiter) {
                     waiter.wake(Reason::Notified);
-                } else {
-                    slot.waiter = Some(waiter);
                 }
             });
             if reason == Reason::Shutdown {
@@ -123,10 +151,7 @@ pub struct JoinHandle<T> {
 
 impl<T: Send + 'static> JoinHandle<T> {
     pub(crate) fn new(task: Arc<Task>) -> Self {
-        Self {
-            task,
-            _result: PhantomData,
-        }
+        Self { task, _result: PhantomData }
     }
 
     /// Waits for the fiber to finish and returns its result.
@@ -147,14 +172,11 @@ impl<T: Send + 'static> JoinHandle<T> {
     /// assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
     /// ```
     pub fn join(self) -> std::thread::Result<T> {
-        self.task
-            .join
-            .wait_result()
-            .map(|any| match any.downcast::<T>() {
-                Ok(value) => *value,
-                // The body that produced `any` was built for this `T`.
-                Err(_) => unreachable!("a fiber's result has the JoinHandle's type"),
-            })
+        self.task.join.wait_result().map(|any| match any.downcast::<T>() {
+            Ok(value) => *value,
+            // The body that produced `any` was built for this `T`.
+            Err(_) => unreachable!("a fiber's result has the JoinHandle's type"),
+        })
     }
 
     /// Whether the fiber has finished (its result is ready to join).
@@ -174,9 +196,7 @@ impl<T: Send + 'static> JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("task", &self.task)
-            .finish()
+        f.debug_struct("JoinHandle").field("task", &self.task).finish()
     }
 }
 

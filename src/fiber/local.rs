@@ -24,18 +24,13 @@ pub(crate) struct LocalMap {
 
 impl fmt::Debug for LocalMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LocalMap")
-            .field("len", &self.values.len())
-            .finish()
+        f.debug_struct("LocalMap").field("len", &self.values.len()).finish()
     }
 }
 
 impl LocalMap {
     fn get(&self, index: usize) -> Option<*const dyn Any> {
-        self.values
-            .get(index)?
-            .as_deref()
-            .map(|v| v as *const dyn Any)
+        self.values.get(index)?.as_deref().map(|v| v as *const dyn Any)
     }
 
     fn insert(&mut self, index: usize, value: Box<dyn Any>) -> *const dyn Any {
@@ -110,11 +105,7 @@ static NEXT_INDEX: AtomicUsize = AtomicUsize::new(1);
 impl<T: 'static> LocalKey<T> {
     #[doc(hidden)]
     pub const fn new(init: fn() -> T) -> Self {
-        Self {
-            init,
-            index: AtomicUsize::new(0),
-            _value: PhantomData,
-        }
+        Self { init, index: AtomicUsize::new(0), _value: PhantomData }
     }
 
     fn index(&self) -> usize {
@@ -154,9 +145,7 @@ impl<T: 'static> LocalKey<T> {
         // SAFETY: the value is boxed, so it stays put while the map grows; it
         // is dropped only when its fiber (or thread) ends, and this fiber is
         // running `f` now. The box holds a `T`: it was created for this key.
-        let value = unsafe { &*ptr }
-            .downcast_ref::<T>()
-            .expect("fiber-local of the key's type");
+        let value = unsafe { &*ptr }.downcast_ref::<T>().expect("fiber-local of the key's type");
         f(value)
     }
 }

@@ -98,9 +98,7 @@ impl ParkState {
     /// A state with no wait open.
     pub(crate) fn new() -> Self {
         // Phase "woken" with seq 0: no wait is open, every wake is stale.
-        Self {
-            word: AtomicU64::new(Reason::Notified as u64),
-        }
+        Self { word: AtomicU64::new(Reason::Notified as u64) }
     }
 
     /// Opens a new wait. Only the waiting side calls this, and never while
@@ -128,9 +126,7 @@ impl ParkState {
     /// fiber's context is saved. `false`: a wake won meanwhile, resume now.
     pub(crate) fn commit(&self, seq: Seq) -> bool {
         let waiting = (seq << SEQ_SHIFT) | WAITING;
-        self.word
-            .compare_exchange(waiting, (seq << SEQ_SHIFT) | PARKED, AcqRel, Acquire)
-            .is_ok()
+        self.word.compare_exchange(waiting, (seq << SEQ_SHIFT) | PARKED, AcqRel, Acquire).is_ok()
     }
 
     /// Tries to end wait `seq` with `reason` (see [`Wake`]).
@@ -160,14 +156,8 @@ impl ParkState {
         loop {
             let phase = cur & PHASE_MASK;
             let (new, outcome) = match phase {
-                WAITING => (
-                    (cur & !PHASE_MASK) | CLOSED | Reason::Shutdown as u64,
-                    Wake::WonRunning,
-                ),
-                PARKED => (
-                    (cur & !PHASE_MASK) | CLOSED | Reason::Shutdown as u64,
-                    Wake::WonParked,
-                ),
+                WAITING => ((cur & !PHASE_MASK) | CLOSED | Reason::Shutdown as u64, Wake::WonRunning),
+                PARKED => ((cur & !PHASE_MASK) | CLOSED | Reason::Shutdown as u64, Wake::WonParked),
                 _ => (cur | CLOSED, Wake::Lost),
             };
             match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {

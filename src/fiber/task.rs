@@ -65,11 +65,7 @@ unsafe impl Sync for Task {}
 
 impl Task {
     /// A task for a fiber whose stack has guard `guard` and `stack_size` bytes.
-    pub(crate) fn new(
-        name: Option<String>,
-        guard: std::ops::Range<usize>,
-        stack_size: usize,
-    ) -> Self {
+    pub(crate) fn new(name: Option<String>, guard: std::ops::Range<usize>, stack_size: usize) -> Self {
         let id = next_id();
         let name: Option<StdArc<str>> = name.map(StdArc::from);
         Self {
@@ -105,8 +101,7 @@ impl Task {
     pub(crate) fn with_home<R>(&self, f: impl FnOnce(&Home) -> R) -> R {
         // SAFETY: callers have observed the fiber parked (or are its own
         // worker), so the write in `set_home` happened before this read.
-        self.home
-            .with(|h| f(unsafe { (*h).as_ref() }.expect("fiber woken before it started")))
+        self.home.with(|h| f(unsafe { (*h).as_ref() }.expect("fiber woken before it started")))
     }
 
     /// The fiber-local map of this fiber. Only the fiber itself may
@@ -119,10 +114,7 @@ impl Task {
 
 impl fmt::Debug for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Task")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Task").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
     }
 }
 

@@ -33,10 +33,7 @@ enum Target {
 
 impl Waiter {
     pub(crate) fn fiber(task: Arc<Task>, seq: Seq) -> Self {
-        Self {
-            target: Target::Fiber(task),
-            seq,
-        }
+        Self { target: Target::Fiber(task), seq }
     }
 
     /// Ends the wait with `reason` if no other wake has; returns whether
@@ -82,11 +79,7 @@ thread_local! {
 /// `register` must hand the waiter to whatever will wake it, then re-check
 /// the condition and wake the waiter itself if it already holds.
 pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    if sched::in_fiber() {
-        sched::park_fiber(deadline, register)
-    } else {
-        wait_thread(deadline, register)
-    }
+    if sched::in_fiber() { sched::park_fiber(deadline, register) } else { wait_thread(deadline, register) }
 }
 
 /// The thread path of [`wait`].
@@ -96,10 +89,7 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
             Ok(seq) => seq,
             Err(reason) => return reason,
         };
-        register(Waiter {
-            target: Target::Thread(parker.clone()),
-            seq,
-        });
+        register(Waiter { target: Target::Thread(parker.clone()), seq });
         loop {
             if let Some(reason) = parker.park.reason(seq) {
                 return reason;

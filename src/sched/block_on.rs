@@ -49,9 +49,7 @@ where
     // not waited for the fiber: wait for it on the thread before `out` dies.
     task.join.wait_done_blocking_thread();
     match result {
-        Ok(()) => out
-            .take()
-            .expect("a finished block_on fiber stored its result"),
+        Ok(()) => out.take().expect("a finished block_on fiber stored its result"),
         Err(payload) => panic::resume_unwind(payload),
     }
 }

@@ -95,17 +95,9 @@ pub(crate) fn park_fiber(deadline: Option<Instant>, register: impl FnOnce(Waiter
         Err(reason) => return reason,
     };
     register(Waiter::fiber(task.clone(), seq));
-    let timer = deadline.map(|d| {
-        worker
-            .timers
-            .borrow_mut()
-            .insert(d, Waiter::fiber(task.clone(), seq))
-    });
+    let timer = deadline.map(|d| worker.timers.borrow_mut().insert(d, Waiter::fiber(task.clone(), seq)));
     worker.suspend(Request::Park(seq));
-    let reason = task
-        .park
-        .reason(seq)
-        .expect("a parked fiber resumes only once woken");
+    let reason = task.park.reason(seq).expect("a parked fiber resumes only once woken");
     if let Some(key) = timer.filter(|_| reason != Reason::TimedOut) {
         worker.timers.borrow_mut().cancel(key);
     }
@@ -117,9 +109,7 @@ pub(crate) fn park_fiber(deadline: Option<Instant>, register: impl FnOnce(Waiter
 /// through its inbox otherwise.
 pub(crate) fn schedule(task: &Task) {
     task.with_home(|home| match worker() {
-        Some(w) if Arc::ptr_eq(&w.shared, &home.worker) => {
-            w.run_queue.borrow_mut().push_back(home.slot)
-        }
+        Some(w) if Arc::ptr_eq(&w.shared, &home.worker) => w.run_queue.borrow_mut().push_back(home.slot),
         _ => home.worker.wake_remote(home.slot),
     });
 }

@@ -5,10 +5,13 @@
 //! Slots are `!Send` — a coroutine never leaves the thread that created it
 //! (DESIGN.md decision 1) — and the slab is touched only by its worker.
 //!
-//! While a fiber runs, its coroutine is taken out of its slot; the slot's
-//! `Arc<Task>` stays, and the slab is never resized during a run (fibers are
-//! started only from the worker loop), so a pointer to that `Arc` is valid
-//! for the whole run.
+//! A fiber is resumed in place, through raw pointers to its slot's
+//! coroutine and `Arc<Task>`. They stay valid for the whole run because the
+//! slab is touched only by the worker loop between runs: slots are added
+//! (and the vector possibly moved) when a fiber starts, and removed when it
+//! ends or is unwound, never while a fiber runs. A fiber is in its worker's
+//! run queue at most once (the park protocol wakes it once), so no two
+//! resumes of one slot overlap.
 
 use std::fmt;
 
@@ -35,8 +38,7 @@ pub(crate) type FiberYielder = Yielder<(), Request>;
 
 /// One started fiber.
 pub(crate) struct FiberSlot {
-    /// `None` while the fiber runs.
-    pub(crate) coro: Option<Coro>,
+    pub(crate) coro: Coro,
     pub(crate) task: Arc<Task>,
     /// Set by the fiber when it first runs; lives on its stack.
     pub(crate) yielder: *const FiberYielder,
@@ -44,10 +46,7 @@ pub(crate) struct FiberSlot {
 
 impl fmt::Debug for FiberSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FiberSlot")
-            .field("task", &self.task)
-            .field("running", &self.coro.is_none())
-            .finish()
+        f.debug_struct("FiberSlot").field("task", &self.task).field("started", &self.coro.started()).finish()
     }
 }
 
@@ -75,25 +74,19 @@ impl Fibers {
 
     /// The slot at `index`, which must be live.
     pub(crate) fn get_mut(&mut self, index: u32) -> &mut FiberSlot {
-        self.slots[index as usize]
-            .as_mut()
-            .expect("a live fiber slot")
+        self.slots[index as usize].as_mut().expect("a live fiber slot")
     }
 
     /// Frees the slot at `index`, which must be live.
     pub(crate) fn remove(&mut self, index: u32) -> FiberSlot {
-        let slot = self.slots[index as usize]
-            .take()
-            .expect("a live fiber slot");
+        let slot = self.slots[index as usize].take().expect("a live fiber slot");
         self.free.push(index);
         slot
     }
 
     /// Indices of all live slots.
     pub(crate) fn live(&self) -> Vec<u32> {
-        (0..self.slots.len() as u32)
-            .filter(|&i| self.slots[i as usize].is_some())
-            .collect()
+        (0..self.slots.len() as u32).filter(|&i| self.slots[i as usize].is_some()).collect()
     }
 
     /// Number of live fibers.

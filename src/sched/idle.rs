@@ -33,9 +33,7 @@ pub(crate) struct SleepState {
 
 impl SleepState {
     pub(crate) fn new() -> Self {
-        Self {
-            state: AtomicU8::new(AWAKE),
-        }
+        Self { state: AtomicU8::new(AWAKE) }
     }
 
     /// Worker: announces that it is about to block. It must re-check for
@@ -53,9 +51,7 @@ impl SleepState {
     /// Notifier, after publishing work: `true` if the caller must write the
     /// worker's eventfd (it was sleeping and nobody else has written).
     pub(crate) fn notify(&self) -> bool {
-        self.state
-            .compare_exchange(SLEEPING, NOTIFIED, SeqCst, SeqCst)
-            .is_ok()
+        self.state.compare_exchange(SLEEPING, NOTIFIED, SeqCst, SeqCst).is_ok()
     }
 
     /// Whether the worker has announced a sleep nobody has interrupted yet.

@@ -24,10 +24,7 @@ pub(crate) struct Inbox {
 
 impl Inbox {
     pub(crate) fn new() -> Self {
-        Self {
-            slots: Mutex::new(Vec::new()),
-            pending: AtomicBool::new(false),
-        }
+        Self { slots: Mutex::new(Vec::new()), pending: AtomicBool::new(false) }
     }
 
     /// Any thread: hands a woken fiber to the worker. The caller must then

@@ -4,8 +4,16 @@
 //! `Task`, so an idle worker may take it from a busy one (DESIGN.md
 //! decision 1: balancing happens before a fiber starts). Each worker owns an
 //! [`UnstartedQueue`]; it pops from the front, thieves take half from the
-//! back. `len` mirrors the length for lock-free peeking by idle workers
-//! (race 8: an announcing worker re-checks every queue's `len`).
+//! back. `len` mirrors the length as a relaxed hint, so the owner and
+//! thieves skip the lock when it reads 0.
+//!
+//! Race 8 (a fiber spawned while a worker goes to sleep) is defended with
+//! the lock, not the hint: the sleeper increments the sleeper count
+//! (`Relaxed`) and then checks every queue under its lock
+//! ([`UnstartedQueue::is_empty_locked`]); the spawner pushes under the lock
+//! and then reads the sleeper count (`Relaxed`). If the sleeper's lock comes
+//! after the push, it sees the fiber; otherwise its increment happens
+//! before the spawner's lock, and the spawner sees a sleeper to wake.
 //!
 //! Once the worker shuts down it closes its queue: a push after that is
 //! refused and handed back, so the spawner can complete the fiber with a
@@ -15,7 +23,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::fiber::task::{Output, Task};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
 use crate::stack::FiberStack;
 
@@ -28,9 +36,7 @@ pub(crate) struct Unstarted {
 
 impl fmt::Debug for Unstarted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Unstarted")
-            .field("task", &self.task)
-            .finish_non_exhaustive()
+        f.debug_struct("Unstarted").field("task", &self.task).finish_non_exhaustive()
     }
 }
 
@@ -61,7 +67,7 @@ impl UnstartedQueue {
         }
         let before = inner.fibers.len();
         inner.fibers.push_back(fiber);
-        self.len.store(before + 1, SeqCst);
+        self.len.store(before + 1, Relaxed);
         Ok(before)
     }
 
@@ -72,7 +78,7 @@ impl UnstartedQueue {
         }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let fiber = inner.fibers.pop_front();
-        self.len.store(inner.fibers.len(), SeqCst);
+        self.len.store(inner.fibers.len(), Relaxed);
         fiber
     }
 
@@ -85,7 +91,7 @@ impl UnstartedQueue {
         let n = inner.fibers.len().div_ceil(2);
         let at = inner.fibers.len() - n;
         let stolen = inner.fibers.split_off(at).into_iter().collect();
-        self.len.store(inner.fibers.len(), SeqCst);
+        self.len.store(inner.fibers.len(), Relaxed);
         stolen
     }
 
@@ -96,20 +102,25 @@ impl UnstartedQueue {
             return Err(fibers);
         }
         inner.fibers.extend(fibers);
-        self.len.store(inner.fibers.len(), SeqCst);
+        self.len.store(inner.fibers.len(), Relaxed);
         Ok(())
     }
 
-    /// The number of queued fibers (a snapshot).
+    /// The number of queued fibers: a hint, possibly stale.
     pub(crate) fn len(&self) -> usize {
-        self.len.load(SeqCst)
+        self.len.load(Relaxed)
+    }
+
+    /// Whether the queue is empty, checked under its lock (race 8).
+    pub(crate) fn is_empty_locked(&self) -> bool {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).fibers.is_empty()
     }
 
     /// Refuses further pushes and returns what is queued.
     pub(crate) fn close(&self) -> VecDeque<Unstarted> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.closed = true;
-        self.len.store(0, SeqCst);
+        self.len.store(0, Relaxed);
         std::mem::take(&mut inner.fibers)
     }
 }

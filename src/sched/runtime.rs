@@ -38,9 +38,10 @@ impl RuntimeShared {
         self.stack_pool.stack_size()
     }
 
-    /// Whether any worker has an unstarted fiber (the sleep re-check).
+    /// Whether any worker has an unstarted fiber: the sleep re-check,
+    /// under each queue's lock (see `queue.rs` for why that suffices).
     pub(crate) fn any_unstarted(&self) -> bool {
-        self.workers.iter().any(|w| w.unstarted.len() > 0)
+        self.workers.iter().any(|w| !w.unstarted.is_empty_locked())
     }
 
     /// This thread's worker, if it is one of this runtime's.
@@ -137,9 +138,7 @@ pub struct Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime")
-            .field("workers", &self.shared.workers.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("workers", &self.shared.workers.len()).finish_non_exhaustive()
     }
 }
 
@@ -174,20 +173,13 @@ impl Runtime {
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
         });
-        let runtime = Self {
-            shared: shared.clone(),
-            threads: Mutex::new(Vec::new()),
-        };
+        let runtime = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()) };
         for (index, epoll) in epolls.into_iter().enumerate() {
             let rt = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || worker_main(rt, index, epoll))?;
-            runtime
-                .threads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(thread);
+            runtime.threads.lock().unwrap_or_else(|e| e.into_inner()).push(thread);
         }
         Ok(runtime)
     }
@@ -234,11 +226,7 @@ impl Runtime {
 
     /// A snapshot of each worker's counters, indexed by worker.
     pub fn metrics(&self) -> Vec<WorkerMetrics> {
-        self.shared
-            .workers
-            .iter()
-            .map(|w| w.counters.snapshot())
-            .collect()
+        self.shared.workers.iter().map(|w| w.counters.snapshot()).collect()
     }
 
     /// Stops the runtime: every worker unwinds its fibers and exits; this
@@ -284,10 +272,7 @@ static GLOBAL: OnceLock<Result<Runtime, (io::ErrorKind, String)>> = OnceLock::ne
 /// (`FIBERIO_WORKERS`, else one worker per core).
 pub(crate) fn global() -> io::Result<&'static Runtime> {
     let rt = GLOBAL.get_or_init(|| {
-        RuntimeBuilder::new()
-            .name("fiberio-global")
-            .build()
-            .map_err(|e| (e.kind(), e.to_string()))
+        RuntimeBuilder::new().name("fiberio-global").build().map_err(|e| (e.kind(), e.to_string()))
     });
     match rt {
         Ok(rt) => Ok(rt),

@@ -68,11 +68,7 @@ impl WorkerShared {
     pub(crate) fn new(index: usize) -> io::Result<(Self, Epoll)> {
         let epoll = Epoll::new()?;
         let eventfd = EventFd::new()?;
-        epoll.add(
-            std::os::fd::AsFd::as_fd(&eventfd),
-            libc::EPOLLIN as u32,
-            Epoll::WAKE_TOKEN,
-        )?;
+        epoll.add(std::os::fd::AsFd::as_fd(&eventfd), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN)?;
         let shared = Self {
             index,
             inbox: Inbox::new(),
@@ -128,9 +124,7 @@ pub(crate) struct Worker {
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Worker")
-            .field("index", &self.shared.index)
-            .finish_non_exhaustive()
+        f.debug_struct("Worker").field("index", &self.shared.index).finish_non_exhaustive()
     }
 }
 
@@ -206,64 +200,45 @@ impl Worker {
     fn start(&self, fiber: Unstarted) -> u32 {
         let Unstarted { task, stack, body } = fiber;
         let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
-        let slot = FiberSlot {
-            coro: Some(coro),
-            task,
-            yielder: std::ptr::null(),
-        };
+        let slot = FiberSlot { coro, task, yielder: std::ptr::null() };
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
         let task = &fibers.get_mut(index).task;
-        task.set_home(Home {
-            worker: self.shared.clone(),
-            slot: index,
-        });
+        task.set_home(Home { worker: self.shared.clone(), slot: index });
         self.shared.counters.started.bump();
         index
     }
 
     /// Resumes fiber `index` until it suspends or ends, then acts on why.
     fn resume(&self, index: u32) {
-        let (mut coro, task) = self.enter(index);
+        let (coro, task) = self.enter(index);
         self.shared.counters.switches.bump();
-        let result = coro.resume(());
-        self.leave(index, coro, result, task);
+        // SAFETY: `coro` points into the live slot, which nothing else
+        // touches during the run (module docs of `fibers.rs`).
+        let result = unsafe { &mut *coro }.resume(());
+        self.leave(index, result, task);
     }
 
-    /// Takes the coroutine out of its slot and makes the fiber current.
-    fn enter(&self, index: u32) -> (super::Coro, *const Arc<Task>) {
+    /// Makes fiber `index` current; returns pointers into its slot, valid
+    /// for this run (see `fibers.rs`).
+    fn enter(&self, index: u32) -> (*mut super::Coro, *const Arc<Task>) {
         let mut fibers = self.fibers.borrow_mut();
         let slot = fibers.get_mut(index);
-        let coro = slot
-            .coro
-            .take()
-            .expect("a runnable fiber is not already running");
         let task: *const Arc<Task> = &slot.task;
         self.cur_task.set(task);
         self.cur_yielder.set(slot.yielder);
         overflow::set_running(&slot.task.guard);
-        (coro, task)
+        (&mut slot.coro, task)
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
-    fn leave(
-        &self,
-        index: u32,
-        coro: super::Coro,
-        result: CoroutineResult<Request, ()>,
-        task: *const Arc<Task>,
-    ) {
+    fn leave(&self, index: u32, result: CoroutineResult<Request, ()>, task: *const Arc<Task>) {
         overflow::set_running(std::ptr::null());
         let yielder = self.cur_yielder.replace(std::ptr::null());
         self.cur_task.set(std::ptr::null());
         match result {
             CoroutineResult::Yield(request) => {
-                {
-                    let mut fibers = self.fibers.borrow_mut();
-                    let slot = fibers.get_mut(index);
-                    slot.coro = Some(coro);
-                    slot.yielder = yielder;
-                }
+                self.fibers.borrow_mut().get_mut(index).yielder = yielder;
                 let runnable = match request {
                     Request::Yield => true,
                     // SAFETY: the slot (and its Arc) is live: the fiber is parked in it.
@@ -281,8 +256,7 @@ impl Worker {
             }
             CoroutineResult::Return(()) => {
                 let slot = self.fibers.borrow_mut().remove(index);
-                self.stacks.borrow_mut().put(coro.into_stack());
-                drop(slot);
+                self.stacks.borrow_mut().put(slot.coro.into_stack());
             }
         }
     }
@@ -303,10 +277,7 @@ impl Worker {
         let n = {
             let mut events = self.events.borrow_mut();
             let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
-                panic!(
-                    "fiberio: epoll_wait failed on worker {}: {e}",
-                    self.shared.index
-                )
+                panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
             });
             for event in &events[..n] {
                 let token = event.u64;
@@ -323,9 +294,7 @@ impl Worker {
             counters.polls_blocking.bump();
         }
         counters.events.add(n as u64);
-        self.shared
-            .inbox
-            .drain_into(&mut self.run_queue.borrow_mut());
+        self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
         self.fire_timers();
         !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
     }
@@ -362,9 +331,7 @@ impl Worker {
                 back.into_iter().for_each(abandon);
                 return false;
             }
-            self.run_queue
-                .borrow_mut()
-                .extend(std::iter::repeat_n(START_UNSTARTED, n));
+            self.run_queue.borrow_mut().extend(std::iter::repeat_n(START_UNSTARTED, n));
             return true;
         }
         false
@@ -374,26 +341,18 @@ impl Worker {
     /// until the next timer if there is none (races 7 and 8).
     fn sleep(&self) {
         self.stacks.borrow_mut().trim_idle();
-        self.rt
-            .sleepers
-            .fetch_add(1, crate::loom::sync::atomic::Ordering::SeqCst);
+        self.rt.sleepers.fetch_add(1, crate::loom::sync::atomic::Ordering::SeqCst);
         self.shared.sleep.announce();
-        let work =
-            self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
+        let work = self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
         if work {
             self.shared.sleep.wake_up();
         } else {
-            let timeout = self
-                .timers
-                .borrow()
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
+            let timeout =
+                self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
             self.poll(timeout);
             self.shared.sleep.wake_up();
         }
-        self.rt
-            .sleepers
-            .fetch_sub(1, crate::loom::sync::atomic::Ordering::SeqCst);
+        self.rt.sleepers.fetch_sub(1, crate::loom::sync::atomic::Ordering::SeqCst);
     }
 
     /// Unwinds every fiber of this worker and drops every unstarted one.
@@ -404,9 +363,10 @@ impl Worker {
         self.unwinding.set(true);
         let live = self.fibers.borrow().live();
         for index in live {
-            let (mut coro, task) = self.enter(index);
-            // SAFETY: `task` points into the live slot (see `enter`).
-            unsafe { &*task }.park.close();
+            let (coro, task) = self.enter(index);
+            // SAFETY: both point into the live slot (see `enter`).
+            let (coro, task) = unsafe { (&mut *coro, &*task) };
+            task.park.close();
             // Runs the fiber's destructors on its own stack; the fiber cannot
             // suspend again (`unwinding`), so this returns once it is unwound.
             coro.force_unwind();
@@ -415,7 +375,7 @@ impl Worker {
             self.cur_yielder.set(std::ptr::null());
             let slot = self.fibers.borrow_mut().remove(index);
             slot.task.join.complete(shutdown_output());
-            self.stacks.borrow_mut().put(coro.into_stack());
+            self.stacks.borrow_mut().put(slot.coro.into_stack());
         }
         self.run_queue.borrow_mut().clear();
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
@@ -439,10 +399,7 @@ pub(crate) fn abandon(fiber: Unstarted) {
 }
 
 /// The first code a fiber runs, on its own stack.
-fn fiber_main(
-    yielder: &FiberYielder,
-    body: Box<dyn FnOnce() -> crate::fiber::task::Output + Send>,
-) {
+fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> crate::fiber::task::Output + Send>) {
     let worker = super::context::worker().expect("fibers run on workers");
     worker.cur_yielder.set(yielder);
     // SAFETY: set by `enter` for this run; the slot outlives the fiber's body.

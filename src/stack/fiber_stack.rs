@@ -16,10 +16,7 @@ impl FiberStack {
     pub(crate) fn new(size: usize) -> io::Result<Self> {
         let page = 4096;
         let size = size.div_ceil(page) * page;
-        let map = memmap2::MmapOptions::new()
-            .len(size + page)
-            .stack()
-            .map_anon()?;
+        let map = memmap2::MmapOptions::new().len(size + page).stack().map_anon()?;
         crate::sys::mmap::protect_none(map.as_ptr() as usize, page)?;
         Ok(Self { map, guard: page })
     }

@@ -18,12 +18,7 @@ impl GuardInfo {
         id: u64,
         name: Option<std::sync::Arc<str>>,
     ) -> Self {
-        Self {
-            guard,
-            stack_size,
-            id,
-            name,
-        }
+        Self { guard, stack_size, id, name }
     }
 }
 

@@ -14,10 +14,7 @@ pub(crate) struct StackPool {
 
 impl StackPool {
     pub(crate) fn new(stack_size: usize) -> Self {
-        Self {
-            size: stack_size,
-            free: Mutex::new(Vec::new()),
-        }
+        Self { size: stack_size, free: Mutex::new(Vec::new()) }
     }
     pub(crate) fn stack_size(&self) -> usize {
         self.size
@@ -45,10 +42,7 @@ pub(crate) struct StackCache {
 
 impl StackCache {
     pub(crate) fn new(pool: Arc<StackPool>) -> Self {
-        Self {
-            pool,
-            free: Vec::new(),
-        }
+        Self { pool, free: Vec::new() }
     }
     pub(crate) fn get(&mut self, size: usize) -> io::Result<FiberStack> {
         if size != self.pool.stack_size() {

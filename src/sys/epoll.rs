@@ -33,12 +33,7 @@ impl Epoll {
     /// Adds `fd` with the given interest `events` and `token`.
     pub(crate) fn add(&self, fd: BorrowedFd<'_>, events: u32, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event { events, u64: token };
-        syscall!(epoll_ctl(
-            self.fd.as_raw_fd(),
-            libc::EPOLL_CTL_ADD,
-            fd.as_raw_fd(),
-            &mut ev
-        ))?;
+        syscall!(epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev))?;
         Ok(())
     }
 
@@ -46,12 +41,7 @@ impl Epoll {
     #[allow(dead_code)] // used by the reactor (next issue) and tests
     pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        syscall!(epoll_ctl(
-            self.fd.as_raw_fd(),
-            libc::EPOLL_CTL_DEL,
-            fd,
-            &mut ev
-        ))?;
+        syscall!(epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev))?;
         Ok(())
     }
 
@@ -60,11 +50,7 @@ impl Epoll {
     /// `timeout` of `None` blocks indefinitely; `Some(ZERO)` polls without
     /// blocking; other values are rounded *up* to whole milliseconds so a
     /// timer never fires early.
-    pub(crate) fn wait(
-        &self,
-        events: &mut [Event],
-        timeout: Option<Duration>,
-    ) -> io::Result<usize> {
+    pub(crate) fn wait(&self, events: &mut [Event], timeout: Option<Duration>) -> io::Result<usize> {
         let ms: libc::c_int = match timeout {
             None => -1,
             Some(d) => {
@@ -74,12 +60,7 @@ impl Epoll {
         };
         let max = events.len().min(libc::c_int::MAX as usize) as libc::c_int;
         loop {
-            match syscall!(epoll_wait(
-                self.fd.as_raw_fd(),
-                events.as_mut_ptr(),
-                max,
-                ms
-            )) {
+            match syscall!(epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max, ms)) {
                 Ok(n) => return Ok(n as usize),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -101,8 +82,7 @@ mod tests {
     fn eventfd_wakes_epoll() {
         let ep = Epoll::new().unwrap();
         let efd = EventFd::new().unwrap();
-        ep.add(efd.as_fd(), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN)
-            .unwrap();
+        ep.add(efd.as_fd(), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN).unwrap();
         let mut evs = [EMPTY_EVENT; 4];
         assert_eq!(ep.wait(&mut evs, Some(Duration::ZERO)).unwrap(), 0);
         efd.notify().unwrap();

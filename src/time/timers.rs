@@ -23,10 +23,7 @@ impl<T> Default for Timers<T> {
 impl<T> Timers<T> {
     /// An empty set.
     pub fn new() -> Self {
-        Self {
-            map: BTreeMap::new(),
-            next: 0,
-        }
+        Self { map: BTreeMap::new(), next: 0 }
     }
     /// Arms a timer.
     pub fn insert(&mut self, deadline: Instant, value: T) -> TimerKey {
@@ -45,11 +42,7 @@ impl<T> Timers<T> {
     /// Removes and returns one timer whose deadline is `<= now`.
     pub fn pop_expired(&mut self, now: Instant) -> Option<T> {
         let (&k, _) = self.map.iter().next()?;
-        if k.0 <= now {
-            self.map.remove(&k)
-        } else {
-            None
-        }
+        if k.0 <= now { self.map.remove(&k) } else { None }
     }
     /// Number of pending timers.
     pub fn len(&self) -> usize {

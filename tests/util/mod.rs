@@ -19,8 +19,7 @@ pub fn is_child(scenario: &str) -> bool {
 pub fn run_child(test: &str, scenario: &str, env: &[(&str, &str)]) -> Output {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, scenario);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD_ENV, scenario);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -52,16 +51,11 @@ impl Rng {
 
 /// The name of the worker thread running this code (e.g. `fiberio-worker-1`).
 pub fn worker_name() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("<unnamed>")
-        .to_string()
+    std::thread::current().name().unwrap_or("<unnamed>").to_string()
 }
 
 /// The value after `key` on the first line of `output` that has it (a
 /// child's first line follows libtest's `test name ... ` on the same line).
 pub fn field<'a>(output: &'a str, key: &str) -> Option<&'a str> {
-    output
-        .lines()
-        .find_map(|l| l.split_once(key).map(|(_, rest)| rest))
+    output.lines().find_map(|l| l.split_once(key).map(|(_, rest)| rest))
 }
