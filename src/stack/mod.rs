@@ -7,7 +7,7 @@ mod fiber_stack;
 pub(crate) mod overflow;
 mod pool;
 
-pub(crate) use fiber_stack::FiberStack;
+pub(crate) use fiber_stack::{FiberStack, TRIM_KEEP};
 pub(crate) use pool::{StackCache, StackPool};
 
 /// Usable bytes of a fiber stack when neither the runtime nor the builder sets one.
