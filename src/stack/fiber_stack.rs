@@ -39,7 +39,7 @@ pub(crate) const TRIM_KEEP: usize = 16 * 1024;
 pub(crate) struct FiberStack {
     /// Tells Valgrind this range is a stack; dropped (deregistered) before
     /// `map` is unmapped, by field order.
-    valgrind: ValgrindStackRegistration,
+    _valgrind: ValgrindStackRegistration,
     /// The whole mapping, guard page included; unmapped on drop.
     map: MmapRaw,
     /// Length of the guard page at the low end of `map`.
@@ -71,12 +71,12 @@ impl FiberStack {
             .map_err(|e| map_error(size, e, Step::Map))?;
         let map = MmapRaw::from(map);
         let lo = map.as_mut_ptr() as usize;
-        // On failure `map` is dropped (unmapped) before the error returns.
+        // On failure `map` is dropped (unmapped) as the error returns.
         mmap::protect_none(lo, page).map_err(|e| map_error(size, e, Step::Guard))?;
         live::inc();
-        let valgrind = ValgrindStackRegistration::new(map.as_mut_ptr(), map.len());
+        let _valgrind = ValgrindStackRegistration::new(map.as_mut_ptr(), map.len());
         Ok(Self {
-            valgrind,
+            _valgrind,
             map,
             guard_len: page,
         })
@@ -188,7 +188,7 @@ impl fmt::Display for HumanSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
         for (unit, name) in [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
-            if n >= unit && n % unit == 0 {
+            if n >= unit && n.is_multiple_of(unit) {
                 return write!(f, "{} {name}", n / unit);
             }
         }
@@ -247,17 +247,9 @@ fn map_error(size: usize, os: io::Error, step: Step) -> io::Error {
             _ => false,
         };
         if step == Step::Guard || at_limit {
-            let (limit, raise) = match limit {
-                Some(l) => (
-                    l.to_string(),
-                    if l < 262_144 {
-                        262_144
-                    } else {
-                        l.saturating_mul(4)
-                    },
-                ),
-                None => ("unknown".to_owned(), 262_144),
-            };
+            // 262144 is what large deployments (e.g. Elasticsearch) use.
+            let raise = limit.map_or(262_144, |l| l.saturating_mul(4).max(262_144));
+            let limit = limit.map_or_else(|| "unknown".to_owned(), |l| l.to_string());
             format!(
                 "fiberio: cannot map a {size} fiber stack: out of memory mappings \
                  (vm.max_map_count = {limit}, each fiber stack uses 2, {live} fiber stacks \

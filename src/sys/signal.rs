@@ -27,8 +27,10 @@ use memmap2::{MmapOptions, MmapRaw};
 use super::mmap;
 
 /// Signal numbers the tests check a child died of.
+#[cfg(test)]
 pub(crate) const SIGABRT: i32 = libc::SIGABRT;
 /// See [`SIGABRT`].
+#[cfg(test)]
 pub(crate) const SIGSEGV: i32 = libc::SIGSEGV;
 
 /// Decides about a fault at `addr`: returns if it is not its fault, so
