@@ -109,8 +109,8 @@ impl FiberStack {
 
     /// Gives back the RSS of every page below the top [`TRIM_KEEP`] bytes
     /// (`MADV_DONTNEED`): they stay mapped and fault in again, zeroed, when
-    /// a deep fiber next uses them. Costs one `madvise` call, see the
-    /// figures in `stack/pool.rs`.
+    /// a deep fiber next uses them. Costs one `madvise` call (figures
+    /// in `stack/mod.rs`).
     pub(crate) fn trim(&mut self) {
         let lo = self.guard().end;
         let hi = self.top() - TRIM_KEEP.min(self.size());
