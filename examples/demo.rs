@@ -55,11 +55,21 @@ fn main() {
         println!("  {w:<20} {n:>8}");
     }
     println!("\nper-worker counters:");
-    println!("  {:<8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}", "worker", "started", "switches", "parks", "timers", "steals", "polls(0)", "blocking");
+    println!(
+        "  {:<8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}",
+        "worker", "started", "switches", "parks", "timers", "steals", "polls(0)", "blocking"
+    );
     for (i, m) in rt.metrics().iter().enumerate() {
         println!(
             "  {:<8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}",
-            i, m.started, m.switches, m.parks, m.timers_fired, m.steals, m.polls_nonblocking, m.polls_blocking
+            i,
+            m.started,
+            m.switches,
+            m.parks,
+            m.timers_fired,
+            m.steals,
+            m.polls_nonblocking,
+            m.polls_blocking
         );
     }
 }

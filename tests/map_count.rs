@@ -32,8 +32,9 @@ fn unmap(addr: usize) {
 #[test]
 fn exhausting_map_count_is_a_clear_error() {
     if util::is_child("mapcount") {
-        let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
-        rt.block_on(|| ()); // the worker is up
+        // Start the global runtime (its workers, their first allocations)
+        // before the mapping table is full; the spawns below go to it.
+        fiberio::spawn(|| ()).join().unwrap();
         let mut maps = fill_mappings();
         // Room for a few stacks, then spawn parked fibers until it fails.
         for _ in 0..20 {
