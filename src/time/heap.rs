@@ -52,6 +52,9 @@ impl Entry {
 #[repr(C, align(64))]
 struct Quad([Entry; ARITY]);
 
+static_assertions::assert_eq_size!(Entry, [u64; 2]);
+static_assertions::assert_eq_size!(Quad, [u64; 8]);
+
 /// Fills lanes past the end; never read as an entry.
 const UNUSED: Entry = Entry {
     at: u64::MAX,

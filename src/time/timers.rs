@@ -39,12 +39,34 @@
 //!
 //! Pending timers are mostly IO timeouts armed at "now + a constant" and
 //! cancelled soon after. Such an entry joins the heap as a leaf and stays
-//! near the bottom, so both insert and cancel are close to O(1) in
-//! practice, with O(log n) as the worst case and no pause: no cascading
-//! (timing wheel), no lazy garbage to sweep (lazy deletion), no O(n)
-//! pairing pass after a burst of inserts (pairing heap). `next_deadline` is
-//! the root. The measurements behind the choice are in `benches/timers.rs`:
-//! `cargo bench --bench timers`.
+//! near the bottom, so insert and cancel are close to O(1) in practice,
+//! O(log n) at worst, and never pause: no cascading and no millisecond
+//! rounding (timing wheel; expired entries would also need sorting to leave
+//! earliest first), no garbage to sweep (lazy deletion), no O(n) pairing
+//! pass after a burst of inserts and no pointer chasing (pairing heap).
+//! `next_deadline` is the root. The price is `pop`: a million-entry heap
+//! is 10 levels, each a likely cache miss (the prefetch in `heap` hides
+//! part of it), where an ordered tree pops from its leftmost leaf.
+//!
+//! Medians from `cargo bench --bench timers`, one run on the shared 2-core
+//! VM, with other jobs loading it (`insert_cancel` is one insert plus one
+//! cancel; `BTreeMap` is the placeholder this replaced):
+//!
+//! | case                           | `Timers` | `BTreeMap` |
+//! |--------------------------------|---------:|-----------:|
+//! | insert+cancel, 0 pending       |    56 ns |      83 ns |
+//! | insert+cancel, 10k, now+const  |    63 ns |     421 ns |
+//! | insert+cancel, 1M, now+const   |    62 ns |     544 ns |
+//! | insert+cancel, 1M, random      |    73 ns |    1.35 µs |
+//! | insert+cancel oldest, 1M       |   167 ns |     412 ns |
+//! | insert alone, 1M pending       |    63 ns |    1.31 µs |
+//! | cancel alone, 1M pending       |    46 ns |    1.28 µs |
+//! | build 1M, per timer            |    78 ns |     587 ns |
+//! | drain 1M, per timer            |   603 ns |     143 ns |
+//! | heap bytes per timer at 1M     |     37.7 |       50.6 |
+//!
+//! Bytes per timer for `T = u64`: 16 (heap entry) + 4 (`pos`) + 16
+//! (`Slot<u64>`), plus `Vec` slack.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -117,6 +139,8 @@ pub struct Timers<T> {
 }
 
 static_assertions::assert_not_impl_any!(Timers<u64>: Send, Sync);
+// The bytes-per-timer figure in the module docs.
+static_assertions::assert_eq_size!(Slot<u64>, [u64; 2]);
 static_assertions::assert_impl_all!(TimerKey: Send, Sync, Copy, Eq);
 
 impl<T> Default for Timers<T> {
