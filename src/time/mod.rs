@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::wait;
 
+mod heap;
 pub(crate) mod timers;
 
 /// Puts the current fiber to sleep for at least `duration`; other fibers
