@@ -116,11 +116,7 @@ impl TimerSet for BTreeTimers {
     }
     fn pop_expired(&mut self, now: Instant) -> Option<u64> {
         let entry = self.map.first_entry()?;
-        if entry.key().0 <= now {
-            Some(entry.remove())
-        } else {
-            None
-        }
+        if entry.key().0 <= now { Some(entry.remove()) } else { None }
     }
     const NAME: &'static str = "btree";
 }
@@ -159,12 +155,7 @@ enum Pattern {
 }
 
 /// A set with `n` pending timers and their keys, oldest first.
-fn prefill<S: TimerSet>(
-    n: usize,
-    pattern: Pattern,
-    base: Instant,
-    rng: &mut Rng,
-) -> (S, VecDeque<S::Key>) {
+fn prefill<S: TimerSet>(n: usize, pattern: Pattern, base: Instant, rng: &mut Rng) -> (S, VecDeque<S::Key>) {
     let mut set = S::default();
     let keys = (0..n as u64)
         .map(|i| match pattern {
@@ -180,11 +171,8 @@ fn insert_cancel_for<S: TimerSet>(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(300));
     g.measurement_time(Duration::from_millis(1200));
     g.sample_size(40);
-    for (pname, pattern) in [
-        ("const", Pattern::Const),
-        ("random", Pattern::Random),
-        ("fifo", Pattern::Fifo),
-    ] {
+    for (pname, pattern) in [("const", Pattern::Const), ("random", Pattern::Random), ("fifo", Pattern::Fifo)]
+    {
         for (nname, n) in [("0", 0), ("10k", 10_000), ("1M", MILLION)] {
             let base = Instant::now();
             let mut rng = Rng::new();
@@ -246,11 +234,7 @@ fn at_1m_for<S: TimerSet>(c: &mut Criterion) {
                         black_box(set.cancel(k));
                     }
                     let cancelled = start.elapsed();
-                    timed += if half == Half::Insert {
-                        inserted
-                    } else {
-                        cancelled
-                    };
+                    timed += if half == Half::Insert { inserted } else { cancelled };
                 }
                 timed
             });
@@ -278,9 +262,7 @@ fn build_drain_for<S: TimerSet>(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(300));
     g.measurement_time(Duration::from_secs(2));
     g.throughput(Throughput::Elements(MILLION as u64));
-    g.bench_function(S::NAME, |b| {
-        b.iter_batched_ref(S::default, |set| fill(set), BatchSize::PerIteration)
-    });
+    g.bench_function(S::NAME, |b| b.iter_batched_ref(S::default, |set| fill(set), BatchSize::PerIteration));
     g.finish();
 
     let mut g = c.benchmark_group("drain_1M");
@@ -320,11 +302,7 @@ fn bytes_per_timer<S: TimerSet>() {
         set.insert(*d, v as u64);
     }
     let bytes = LIVE.load(Relaxed) - before;
-    println!(
-        "memory/{}: {:.1} bytes per pending timer at 1M",
-        S::NAME,
-        bytes as f64 / MILLION as f64
-    );
+    println!("memory/{}: {:.1} bytes per pending timer at 1M", S::NAME, bytes as f64 / MILLION as f64);
     drop(black_box(set));
 }
 

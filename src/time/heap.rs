@@ -56,11 +56,7 @@ static_assertions::assert_eq_size!(Entry, [u64; 2]);
 static_assertions::assert_eq_size!(Quad, [u64; 8]);
 
 /// Fills lanes past the end; never read as an entry.
-const UNUSED: Entry = Entry {
-    at: u64::MAX,
-    seq: 0,
-    slot: u32::MAX,
-};
+const UNUSED: Entry = Entry { at: u64::MAX, seq: 0, slot: u32::MAX };
 
 /// The heap: entries in heap order plus, per slot, the entry's index.
 ///
@@ -87,11 +83,7 @@ impl DeadlineHeap {
     /// The earliest entry, in O(1).
     #[inline]
     pub(super) fn peek(&self) -> Option<&Entry> {
-        if self.len == 0 {
-            None
-        } else {
-            Some(self.get(0))
-        }
+        if self.len == 0 { None } else { Some(self.get(0)) }
     }
 
     /// Adds `e`; its slot must not be in the heap already.
@@ -100,10 +92,7 @@ impl DeadlineHeap {
     /// If the heap already holds `u32::MAX` entries.
     pub(super) fn push(&mut self, e: Entry) {
         let i = self.len;
-        assert!(
-            i < u32::MAX as usize,
-            "fiberio: more than 4 billion pending timers"
-        );
+        assert!(i < u32::MAX as usize, "fiberio: more than 4 billion pending timers");
         let slot = e.slot as usize;
         if slot >= self.pos.len() {
             self.pos.resize(slot + 1, 0);
@@ -213,19 +202,11 @@ impl DeadlineHeap {
     pub(super) fn check(&self) {
         // The last entry, `len - 1`, is in quad `(len + 2) / 4`; quad 0 stays
         // once allocated.
-        let quads = if self.len == 0 {
-            self.quads.len().min(1)
-        } else {
-            (self.len + 6) / ARITY
-        };
+        let quads = if self.len == 0 { self.quads.len().min(1) } else { (self.len + 6) / ARITY };
         assert_eq!(self.quads.len(), quads, "quads for {} entries", self.len);
         for i in 0..self.len {
             let e = self.get(i);
-            assert_eq!(
-                self.pos[e.slot as usize] as usize, i,
-                "pos of slot {}",
-                e.slot
-            );
+            assert_eq!(self.pos[e.slot as usize] as usize, i, "pos of slot {}", e.slot);
             if i > 0 {
                 assert!(!e.before(self.get((i - 1) / ARITY)), "heap order at {i}");
             }

@@ -154,9 +154,7 @@ impl<T> Default for Timers<T> {
 
 impl<T> fmt::Debug for Timers<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timers")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Timers").field("len", &self.len()).finish_non_exhaustive()
     }
 }
 
@@ -182,11 +180,7 @@ impl<T> Timers<T> {
         let key = self.occupy(value);
         let seq = self.seq;
         self.seq = seq.wrapping_add(1);
-        self.heap.push(Entry {
-            at,
-            seq,
-            slot: key.slot,
-        });
+        self.heap.push(Entry { at, seq, slot: key.slot });
         key
     }
 
@@ -206,9 +200,7 @@ impl<T> Timers<T> {
     /// Exact for deadlines from the set's creation on; an earlier deadline
     /// reads as the creation instant.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.heap
-            .peek()
-            .map(|e| self.base + Duration::from_nanos(e.at))
+        self.heap.peek().map(|e| self.base + Duration::from_nanos(e.at))
     }
 
     /// Removes and returns the value of the earliest timer whose deadline is
@@ -216,9 +208,7 @@ impl<T> Timers<T> {
     pub fn pop_expired(&mut self, now: Instant) -> Option<T> {
         let top = self.heap.peek()?;
         let now = now.checked_duration_since(self.base)?;
-        let now = u64::try_from(now.as_nanos())
-            .unwrap_or(NEVER)
-            .min(NEVER - 1);
+        let now = u64::try_from(now.as_nanos()).unwrap_or(NEVER).min(NEVER - 1);
         if top.at > now {
             return None;
         }
@@ -255,18 +245,9 @@ impl<T> Timers<T> {
             return TimerKey { slot, generation };
         }
         let slot = self.slots.len();
-        assert!(
-            slot < NIL as usize,
-            "fiberio: more than 4 billion pending timers"
-        );
-        self.slots.push(Slot::Occupied {
-            generation: 0,
-            value,
-        });
-        TimerKey {
-            slot: slot as u32,
-            generation: 0,
-        }
+        assert!(slot < NIL as usize, "fiberio: more than 4 billion pending timers");
+        self.slots.push(Slot::Occupied { generation: 0, value });
+        TimerKey { slot: slot as u32, generation: 0 }
     }
 
     /// Frees the occupied `slot`, bumping its generation, and returns its
@@ -276,10 +257,7 @@ impl<T> Timers<T> {
         let Slot::Occupied { generation, .. } = *s else {
             unreachable!("vacating a free slot");
         };
-        let vacant = Slot::Vacant {
-            generation: generation.wrapping_add(1),
-            next: self.free,
-        };
+        let vacant = Slot::Vacant { generation: generation.wrapping_add(1), next: self.free };
         self.free = slot;
         match mem::replace(s, vacant) {
             Slot::Occupied { value, .. } => value,

@@ -21,11 +21,7 @@ fn ms(n: u64) -> Duration {
 /// Asserts the structural invariants of `t`.
 fn check<T>(t: &Timers<T>) {
     t.heap.check();
-    let occupied = t
-        .slots
-        .iter()
-        .filter(|s| matches!(s, Slot::Occupied { .. }))
-        .count();
+    let occupied = t.slots.iter().filter(|s| matches!(s, Slot::Occupied { .. })).count();
     assert_eq!(occupied, t.len(), "occupied slots vs heap entries");
     let mut free = 0;
     let mut at = t.free;
@@ -37,11 +33,7 @@ fn check<T>(t: &Timers<T>) {
         assert!(free <= t.slots.len(), "free list has a cycle");
         at = next;
     }
-    assert_eq!(
-        free + occupied,
-        t.slots.len(),
-        "vacant slots off the free list"
-    );
+    assert_eq!(free + occupied, t.slots.len(), "vacant slots off the free list");
 }
 
 /// Pops everything expired at `now`, in order.
@@ -98,11 +90,7 @@ fn deadline_before_creation_fires_at_creation() {
     t.insert(late, 2);
     t.insert(early, 1);
     assert_eq!(t.next_deadline(), Some(t.base));
-    assert_eq!(
-        t.pop_expired(early),
-        None,
-        "a now before the base expires nothing"
-    );
+    assert_eq!(t.pop_expired(early), None, "a now before the base expires nothing");
     let base = t.base;
     assert_eq!(drain(&mut t, base), vec![1]);
 }
@@ -183,26 +171,15 @@ fn cancel_at_every_position() {
             let mut t = Timers::new();
             let t0 = t.base;
             let delays: Vec<u64> = (0..n).map(|_| rng(&mut seed) % 50).collect();
-            let keys: Vec<TimerKey> = delays
-                .iter()
-                .enumerate()
-                .map(|(i, d)| t.insert(t0 + ms(*d), i))
-                .collect();
+            let keys: Vec<TimerKey> =
+                delays.iter().enumerate().map(|(i, d)| t.insert(t0 + ms(*d), i)).collect();
             assert_eq!(t.cancel(keys[victim]), Some(victim));
             check(&t);
-            let mut want: Vec<(u64, usize)> = delays
-                .iter()
-                .copied()
-                .zip(0..n)
-                .filter(|&(_, i)| i != victim)
-                .collect();
+            let mut want: Vec<(u64, usize)> =
+                delays.iter().copied().zip(0..n).filter(|&(_, i)| i != victim).collect();
             want.sort();
             let want: Vec<usize> = want.into_iter().map(|(_, i)| i).collect();
-            assert_eq!(
-                drain(&mut t, t0 + ms(50)),
-                want,
-                "n = {n}, victim = {victim}"
-            );
+            assert_eq!(drain(&mut t, t0 + ms(50)), want, "n = {n}, victim = {victim}");
         }
     }
 }
