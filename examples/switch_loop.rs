@@ -25,7 +25,8 @@ fn main() {
         }
         return;
     }
-    let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
+    let workers = std::env::var("SWITCH_WORKERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let rt = fiberio::Runtime::builder().workers(workers).build().unwrap();
     rt.block_on(|| match mode {
         "yield1" => (0..n).for_each(|_| fiberio::yield_now()),
         "yield2" => {

@@ -78,11 +78,12 @@ impl Builder {
             Some(size) => check_stack_size(size)?,
             None => rt.stack_size(),
         };
-        let stack = rt.alloc_stack(size)?;
+        let local = rt.local_worker();
+        let stack = rt.alloc_stack(local, size)?;
         let task = Arc::new(Task::new(self.name, stack.guard(), stack.size()));
         let body: Box<dyn FnOnce() -> Output + Send> =
             Box::new(move || Ok(Box::new(f()) as Box<dyn Any + Send>));
-        rt.submit(Unstarted { task: task.clone(), stack, body });
+        rt.submit(local, Unstarted { task: task.clone(), stack, body });
         Ok(JoinHandle::new(task))
     }
 }

@@ -88,9 +88,16 @@ impl JoinSlot {
     /// The joiner's side: publishes `waiter`; `Err` gives it back if the
     /// result is already there. Any earlier waiter is replaced.
     fn register(&self, waiter: Waiter) -> Result<(), Waiter> {
-        // Reclaim the waiter slot from an earlier registration, if any.
-        if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire) == Err(DONE) {
-            return Err(waiter);
+        // Reclaim the waiter slot from an earlier registration, if any
+        // (load first: a failed CAS costs a locked instruction too).
+        match self.state.load(Acquire) {
+            DONE => return Err(waiter),
+            WAITING => {
+                if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire).is_err() {
+                    return Err(waiter); // it can only have become DONE
+                }
+            }
+            _ => {}
         }
         // SAFETY: in `EMPTY` the joiner owns the waiter slot.
         self.waiter.with_mut(|w| unsafe { *w = Some(waiter) });

@@ -106,20 +106,18 @@ impl ParkState {
     ///
     /// Returns `Err(Reason::Shutdown)` once the state is closed.
     pub(crate) fn begin(&self) -> Result<Seq, Reason> {
-        let mut cur = self.word.load(Acquire);
-        loop {
-            if cur & CLOSED != 0 {
-                return Err(Reason::Shutdown);
-            }
-            let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
-            let new = (seq << SEQ_SHIFT) | WAITING;
-            // Only stale wakes (which fail their own CAS) and `close` can
-            // race with this store, so the loop runs again only for `close`.
-            match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {
-                Ok(_) => return Ok(seq),
-                Err(actual) => cur = actual,
-            }
+        let cur = self.word.load(Acquire);
+        if cur & CLOSED != 0 {
+            return Err(Reason::Shutdown);
         }
+        let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
+        // A plain store suffices: the previous wait has ended, so the word
+        // is in a woken phase, from which no wake's CAS can succeed (a CAS
+        // needs WAITING or PARKED of its own seq); and `close` runs only on
+        // the fiber's worker while the fiber is suspended, never alongside
+        // this. Release: whoever receives the waiter sees the new seq.
+        self.word.store((seq << SEQ_SHIFT) | WAITING, Release);
+        Ok(seq)
     }
 
     /// Commits the park of wait `seq`, on the worker's stack after the

@@ -38,8 +38,6 @@ pub(crate) struct Home {
 
 /// The shared part of a fiber.
 pub(crate) struct Task {
-    id: u64,
-    name: Option<StdArc<str>>,
     /// Park protocol state of this fiber.
     pub(crate) park: ParkState,
     /// Written once by the worker that starts the fiber, before its first
@@ -48,7 +46,8 @@ pub(crate) struct Task {
     home: UnsafeCell<Option<Home>>,
     /// Result and join waiter.
     pub(crate) join: JoinSlot,
-    /// Guard page, size, id and name, for the stack-overflow handler.
+    /// Guard page, stack size, and the fiber's id and name (also read by
+    /// the stack-overflow handler).
     pub(crate) guard: GuardInfo,
     /// Fiber-local values; touched only by the fiber itself, on its worker.
     locals: UnsafeCell<LocalMap>,
@@ -69,9 +68,7 @@ impl Task {
         let id = next_id();
         let name: Option<StdArc<str>> = name.map(StdArc::from);
         Self {
-            id,
-            guard: GuardInfo::new(guard, stack_size, id, name.clone()),
-            name,
+            guard: GuardInfo::new(guard, stack_size, id, name),
             park: ParkState::new(),
             home: UnsafeCell::new(None),
             join: JoinSlot::new(),
@@ -81,12 +78,12 @@ impl Task {
 
     /// The fiber's id, unique in the process.
     pub(crate) fn id(&self) -> u64 {
-        self.id
+        self.guard.id
     }
 
     /// The fiber's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.guard.name.as_deref()
     }
 
     /// Records where the fiber lives. Called once, by the starting worker,
@@ -114,7 +111,7 @@ impl Task {
 
 impl fmt::Debug for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Task").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Task").field("id", &self.id()).field("name", &self.name()).finish_non_exhaustive()
     }
 }
 

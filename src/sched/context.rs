@@ -48,9 +48,7 @@ pub(crate) fn worker<'a>() -> Option<&'a Worker> {
 /// The worker and running fiber's task, if a fiber runs on this thread.
 fn fiber<'a>() -> Option<(&'a Worker, &'a Arc<Task>)> {
     let worker = worker()?;
-    let task = worker.cur_task.get();
-    // SAFETY: `cur_task` points into the running fiber's live slot.
-    unsafe { task.as_ref() }.map(|task| (worker, task))
+    worker.current_task().map(|task| (worker, task))
 }
 
 /// Whether this code runs on a fiber.

@@ -40,7 +40,7 @@ pub(crate) type FiberYielder = Yielder<(), Request>;
 pub(crate) struct FiberSlot {
     pub(crate) coro: Coro,
     pub(crate) task: Arc<Task>,
-    /// Set by the fiber when it first runs; lives on its stack.
+    /// Set by the fiber when it first runs (null before); lives on its stack.
     pub(crate) yielder: *const FiberYielder,
 }
 

@@ -9,7 +9,7 @@ use super::builder::RuntimeBuilder;
 use super::context;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
-use super::worker::{START_UNSTARTED, Worker, WorkerShared, abandon};
+use super::worker::{Worker, WorkerShared, abandon};
 use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
@@ -45,14 +45,14 @@ impl RuntimeShared {
     }
 
     /// This thread's worker, if it is one of this runtime's.
-    fn local_worker(&self) -> Option<&Worker> {
+    pub(crate) fn local_worker(&self) -> Option<&Worker> {
         context::worker().filter(|w| std::ptr::eq(&*w.rt as *const RuntimeShared, self))
     }
 
     /// A stack of `size` bytes: from this worker's cache when on one of
     /// our workers, else from the runtime's pool (or freshly mapped).
-    pub(crate) fn alloc_stack(&self, size: usize) -> io::Result<FiberStack> {
-        match self.local_worker() {
+    pub(crate) fn alloc_stack(&self, local: Option<&Worker>, size: usize) -> io::Result<FiberStack> {
+        match local {
             Some(w) => w.stacks.borrow_mut().get(size),
             None if size == self.stack_pool.stack_size() => self.stack_pool.get(),
             None => FiberStack::new(size),
@@ -60,30 +60,26 @@ impl RuntimeShared {
     }
 
     /// Queues a new fiber: on this worker when spawned from one of our
-    /// fibers, else round-robin. Wakes a sleeping worker to steal when
-    /// fibers pile up (see `notify_sleeper`). After shutdown the fiber is
+    /// fibers (see `Worker::push_local`), else on the next worker in turn.
+    /// A lone new fiber runs next on its spawner's worker (cheap
+    /// spawn+join); a second one waiting is work another core could do now,
+    /// so it wakes a sleeping worker to steal. After shutdown the fiber is
     /// completed at once with the shutdown error.
-    pub(crate) fn submit(&self, fiber: Unstarted) {
-        let (target, remote) = match self.local_worker() {
-            Some(w) => (&w.shared, false),
+    pub(crate) fn submit(&self, local: Option<&Worker>, fiber: Unstarted) {
+        let (pushed, notify_target) = match local {
+            Some(w) => (w.push_local(fiber), None),
             None => {
-                let i = self.next_remote.fetch_add(1, SeqCst) % self.workers.len();
-                (&self.workers[i], true)
+                let target = &self.workers[self.next_remote.fetch_add(1, SeqCst) % self.workers.len()];
+                (target.unstarted.push(fiber).map(|before| before >= 1), Some(target))
             }
         };
-        match target.unstarted.push(fiber) {
+        match pushed {
             Err(fiber) => abandon(fiber),
-            Ok(before) => {
-                match self.local_worker() {
-                    Some(w) if !remote => w.run_queue.borrow_mut().push_back(START_UNSTARTED),
-                    _ => {
-                        target.notify();
-                    }
+            Ok(crowded) => {
+                if let Some(target) = notify_target {
+                    target.notify();
                 }
-                // A lone new fiber runs next on its spawner's worker (cheap
-                // spawn+join, like Go's runnext); a second one waiting is
-                // work another core could do now.
-                if before >= 1 {
+                if crowded {
                     self.notify_sleeper();
                 }
             }

@@ -19,6 +19,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
+use std::ptr::{addr_of, addr_of_mut};
 use std::time::{Duration, Instant};
 
 use corosensei::CoroutineResult;
@@ -46,7 +47,7 @@ pub(crate) const POLL_INTERVAL: u32 = 61;
 pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
 /// A run-queue entry meaning "start the next unstarted fiber": a local
 /// spawn pushes one, so new fibers take their turn in FIFO order with woken
-/// ones while staying stealable. A token whose fiber was stolen is skipped.
+/// ones. A token whose fiber was stolen is skipped.
 pub(crate) const START_UNSTARTED: u32 = u32::MAX;
 /// Events taken from epoll per call.
 const EVENTS_PER_POLL: usize = 256;
@@ -109,14 +110,25 @@ pub(crate) struct Worker {
     epoll: Epoll,
     events: RefCell<Vec<Event>>,
     pub(crate) run_queue: RefCell<VecDeque<u32>>,
+    /// The newest fiber spawned here while no other waited: it starts in its
+    /// turn without touching the shared queue's lock (Go's `runnext`). Not
+    /// stealable; a second spawn while it waits goes to the shared queue,
+    /// which is what wakes an idle worker to steal.
+    runnext: Cell<Option<Unstarted>>,
+    /// Set once shutdown begins: local spawns are refused from then on.
+    closed: Cell<bool>,
     fibers: RefCell<Fibers>,
     pub(crate) timers: RefCell<Timers<Waiter>>,
     pub(crate) stacks: RefCell<StackCache>,
-    /// The running fiber's `Arc<Task>`, inside its slot; null on the
-    /// worker's own stack (see `fibers.rs` for why it stays valid).
-    pub(crate) cur_task: Cell<*const Arc<Task>>,
-    /// The running fiber's yielder; the fiber sets it on its first run.
-    pub(crate) cur_yielder: Cell<*const FiberYielder>,
+    /// The running fiber's slot; null on the worker's own stack. Valid for
+    /// the whole run (see `fibers.rs`); only field pointers are taken from
+    /// it, so the coroutine being resumed is never aliased.
+    cur: Cell<*mut FiberSlot>,
+    /// IO sources registered in `epoll` besides the eventfd (the reactor of
+    /// the networking layer counts them). While it is 0, a non-blocking poll
+    /// has nothing to find there — the eventfd is written only while the
+    /// worker sleeps — so it skips the syscall.
+    io_sources: Cell<usize>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     pub(crate) unwinding: Cell<bool>,
     tick: Cell<u32>,
@@ -138,11 +150,13 @@ impl Worker {
             epoll,
             events: RefCell::new(vec![EMPTY_EVENT; EVENTS_PER_POLL]),
             run_queue: RefCell::new(VecDeque::new()),
+            runnext: Cell::new(None),
+            closed: Cell::new(false),
             fibers: RefCell::new(Fibers::default()),
             timers: RefCell::new(Timers::new()),
             stacks: RefCell::new(stacks),
-            cur_task: Cell::new(std::ptr::null()),
-            cur_yielder: Cell::new(std::ptr::null()),
+            cur: Cell::new(std::ptr::null_mut()),
+            io_sources: Cell::new(0),
             unwinding: Cell::new(false),
             tick: Cell::new(0),
         }
@@ -186,14 +200,42 @@ impl Worker {
             let next = self.run_queue.borrow_mut().pop_front();
             match next {
                 Some(START_UNSTARTED) => {
-                    if let Some(fiber) = self.shared.unstarted.pop() {
+                    if let Some(fiber) = self.next_unstarted() {
                         return Some(self.start(fiber));
                     }
                 }
                 Some(index) => return Some(index),
-                None => return self.shared.unstarted.pop().map(|fiber| self.start(fiber)),
+                None => return self.next_unstarted().map(|fiber| self.start(fiber)),
             }
         }
+    }
+
+    /// The oldest unstarted fiber of this worker: `runnext`, else the queue.
+    fn next_unstarted(&self) -> Option<Unstarted> {
+        self.runnext.take().or_else(|| self.shared.unstarted.pop())
+    }
+
+    /// Queues a fiber spawned by one of this worker's fibers, with its
+    /// run-queue token. Returns whether it went to the shared queue behind
+    /// another one waiting (work an idle worker could steal), or the fiber
+    /// back once shutdown has begun.
+    pub(crate) fn push_local(&self, fiber: Unstarted) -> Result<bool, Unstarted> {
+        if self.closed.get() {
+            return Err(fiber);
+        }
+        let spilled = match self.runnext.take() {
+            None => {
+                self.runnext.set(Some(fiber));
+                false
+            }
+            Some(waiting) => {
+                self.runnext.set(Some(waiting));
+                self.shared.unstarted.push(fiber)?;
+                true
+            }
+        };
+        self.run_queue.borrow_mut().push_back(START_UNSTARTED);
+        Ok(spilled)
     }
 
     /// Turns an unstarted fiber into a coroutine in a slot of this worker.
@@ -211,38 +253,33 @@ impl Worker {
 
     /// Resumes fiber `index` until it suspends or ends, then acts on why.
     fn resume(&self, index: u32) {
-        let (coro, task) = self.enter(index);
+        let slot = self.enter(index);
         self.shared.counters.switches.bump();
-        // SAFETY: `coro` points into the live slot, which nothing else
-        // touches during the run (module docs of `fibers.rs`).
-        let result = unsafe { &mut *coro }.resume(());
-        self.leave(index, result, task);
+        // SAFETY: `slot` is live for the run and nothing else touches its
+        // coroutine meanwhile (module docs of `fibers.rs`).
+        let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
+        self.leave(index, slot, result);
     }
 
-    /// Makes fiber `index` current; returns pointers into its slot, valid
-    /// for this run (see `fibers.rs`).
-    fn enter(&self, index: u32) -> (*mut super::Coro, *const Arc<Task>) {
-        let mut fibers = self.fibers.borrow_mut();
-        let slot = fibers.get_mut(index);
-        let task: *const Arc<Task> = &slot.task;
-        self.cur_task.set(task);
-        self.cur_yielder.set(slot.yielder);
-        overflow::set_running(&slot.task.guard);
-        (&mut slot.coro, task)
+    /// Makes fiber `index` current; returns its slot, valid for this run.
+    fn enter(&self, index: u32) -> *mut FiberSlot {
+        let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
+        self.cur.set(slot);
+        // SAFETY: `slot` is live; the guard info lives in its `Task`.
+        overflow::set_running(&unsafe { &*addr_of!((*slot).task) }.guard);
+        slot
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
-    fn leave(&self, index: u32, result: CoroutineResult<Request, ()>, task: *const Arc<Task>) {
+    fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
         overflow::set_running(std::ptr::null());
-        let yielder = self.cur_yielder.replace(std::ptr::null());
-        self.cur_task.set(std::ptr::null());
+        self.cur.set(std::ptr::null_mut());
         match result {
             CoroutineResult::Yield(request) => {
-                self.fibers.borrow_mut().get_mut(index).yielder = yielder;
                 let runnable = match request {
                     Request::Yield => true,
-                    // SAFETY: the slot (and its Arc) is live: the fiber is parked in it.
-                    Request::Park(seq) => !unsafe { &*task }.park.commit(seq),
+                    // SAFETY: the slot is live: the fiber is parked in it.
+                    Request::Park(seq) => !unsafe { &*addr_of!((*slot).task) }.park.commit(seq),
                 };
                 let counters = &self.shared.counters;
                 if runnable {
@@ -261,20 +298,31 @@ impl Worker {
         }
     }
 
+    /// The running fiber's task, if a fiber runs.
+    pub(crate) fn current_task(&self) -> Option<&Arc<Task>> {
+        let slot = self.cur.get();
+        // SAFETY: non-null `cur` is the running fiber's live slot.
+        (!slot.is_null()).then(|| unsafe { &*addr_of!((*slot).task) })
+    }
+
     /// Suspends the running fiber with `request`. Must run on a fiber.
     pub(crate) fn suspend(&self, request: Request) {
-        let yielder = self.cur_yielder.get();
-        debug_assert!(!yielder.is_null(), "suspend outside a fiber");
-        // SAFETY: the yielder lives on the running fiber's stack, which is
-        // the stack this code runs on; it is valid until the fiber ends.
-        unsafe { &*yielder }.suspend(request);
+        let slot = self.cur.get();
+        debug_assert!(!slot.is_null(), "suspend outside a fiber");
+        // SAFETY: `slot` is the running fiber's live slot; its yielder was
+        // set by the fiber's first run and lives on the fiber's stack, the
+        // stack this code runs on.
+        unsafe { &**addr_of!((*slot).yielder) }.suspend(request);
     }
 
     /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
     /// inbox and fires due timers. Returns whether anything became runnable.
     fn poll(&self, timeout: Option<Duration>) -> bool {
         let counters = &self.shared.counters;
-        let n = {
+        let nonblocking = timeout == Some(Duration::ZERO);
+        let n = if nonblocking && self.io_sources.get() == 0 {
+            0
+        } else {
             let mut events = self.events.borrow_mut();
             let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
                 panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
@@ -288,10 +336,10 @@ impl Worker {
             }
             n
         };
-        if timeout == Some(Duration::ZERO) {
-            counters.polls_nonblocking.bump();
-        } else {
+        if !nonblocking {
             counters.polls_blocking.bump();
+        } else if self.io_sources.get() > 0 {
+            counters.polls_nonblocking.bump();
         }
         counters.events.add(n as u64);
         self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
@@ -357,22 +405,25 @@ impl Worker {
 
     /// Unwinds every fiber of this worker and drops every unstarted one.
     fn shutdown(&self) {
+        self.closed.set(true);
+        if let Some(fiber) = self.runnext.take() {
+            abandon(fiber);
+        }
         for fiber in self.shared.unstarted.close() {
             abandon(fiber);
         }
         self.unwinding.set(true);
         let live = self.fibers.borrow().live();
         for index in live {
-            let (coro, task) = self.enter(index);
-            // SAFETY: both point into the live slot (see `enter`).
-            let (coro, task) = unsafe { (&mut *coro, &*task) };
+            let slot = self.enter(index);
+            // SAFETY: `slot` is live (see `enter`); field pointers only.
+            let (coro, task) = unsafe { (&mut *addr_of_mut!((*slot).coro), &*addr_of!((*slot).task)) };
             task.park.close();
             // Runs the fiber's destructors on its own stack; the fiber cannot
             // suspend again (`unwinding`), so this returns once it is unwound.
             coro.force_unwind();
             overflow::set_running(std::ptr::null());
-            self.cur_task.set(std::ptr::null());
-            self.cur_yielder.set(std::ptr::null());
+            self.cur.set(std::ptr::null_mut());
             let slot = self.fibers.borrow_mut().remove(index);
             slot.task.join.complete(shutdown_output());
             self.stacks.borrow_mut().put(slot.coro.into_stack());
@@ -401,9 +452,13 @@ pub(crate) fn abandon(fiber: Unstarted) {
 /// The first code a fiber runs, on its own stack.
 fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> crate::fiber::task::Output + Send>) {
     let worker = super::context::worker().expect("fibers run on workers");
-    worker.cur_yielder.set(yielder);
-    // SAFETY: set by `enter` for this run; the slot outlives the fiber's body.
-    let task: &Task = unsafe { &*worker.cur_task.get() };
+    let slot = worker.cur.get();
+    // SAFETY: `cur` is this fiber's live slot, which outlives its body; the
+    // yielder lives on this fiber's stack for as long as the fiber.
+    let task: &Task = unsafe {
+        *addr_of_mut!((*slot).yielder) = yielder;
+        &*addr_of!((*slot).task)
+    };
     let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
         let _locals = LocalsGuard;
