@@ -92,10 +92,9 @@ impl JoinSlot {
         // (load first: a failed CAS costs a locked instruction too).
         match self.state.load(Acquire) {
             DONE => return Err(waiter),
-            WAITING => {
-                if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire).is_err() {
-                    return Err(waiter); // it can only have become DONE
-                }
+            // A failed reclaim means the state can only have become DONE.
+            WAITING if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire).is_err() => {
+                return Err(waiter);
             }
             _ => {}
         }

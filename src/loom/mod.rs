@@ -15,7 +15,19 @@ mod std_impl;
 pub(crate) use std_impl::*;
 
 #[cfg(loom)]
-pub(crate) use loom::{cell, sync, thread};
+pub(crate) use loom::{cell, sync};
+
+/// loom's threads, plus `park_timeout`, which loom lacks: under loom a
+/// timed park yields to the model checker, a legal spurious wakeup (every
+/// caller re-checks its condition and its deadline in a loop).
+#[cfg(loom)]
+pub(crate) mod thread {
+    pub(crate) use loom::thread::*;
+
+    pub(crate) fn park_timeout(_: std::time::Duration) {
+        loom::thread::yield_now();
+    }
+}
 
 /// Atomics for `static` items: loom's cannot be built in a `const`
 /// context, and what they guard (id blocks, key indices) is no protocol of
