@@ -14,7 +14,9 @@
 //! 2. with nothing runnable: poll once without blocking;
 //! 3. still nothing: steal unstarted fibers from another worker;
 //! 4. still nothing: announce sleep, re-check, and block in `epoll_wait`
-//!    until the next timer (`idle.rs` explains why no wake is lost).
+//!    until the next timer (`idle.rs` explains why no wake is lost). If
+//!    it used stacks since it last slept, it first blocks at most
+//!    [`IDLE_BEFORE_TRIM`] and, still idle, trims them before blocking on.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -49,6 +51,10 @@ pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
 /// spawn pushes one, so new fibers take their turn in FIFO order with woken
 /// ones. A token whose fiber was stolen is skipped.
 pub(crate) const START_UNSTARTED: u32 = u32::MAX;
+/// How long a worker stays idle before it trims the stacks it used: a
+/// worker that sleeps between requests does not pay the `madvise` calls
+/// (about 1 µs each, `cargo bench --bench stack_pool`) on its latency path.
+pub(crate) const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(20);
 /// Events taken from epoll per call.
 const EVENTS_PER_POLL: usize = 256;
 
@@ -316,7 +322,8 @@ impl Worker {
     }
 
     /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
-    /// inbox and fires due timers. Returns whether anything became runnable.
+    /// inbox and fires due timers. Returns whether anything happened: an
+    /// event arrived or a fiber became runnable.
     fn poll(&self, timeout: Option<Duration>) -> bool {
         let counters = &self.shared.counters;
         let nonblocking = timeout == Some(Duration::ZERO);
@@ -344,7 +351,7 @@ impl Worker {
         counters.events.add(n as u64);
         self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
         self.fire_timers();
-        !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
+        n > 0 || !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
     }
 
     /// Wakes the waiters of every timer that is due.
@@ -388,19 +395,30 @@ impl Worker {
     /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
     /// until the next timer if there is none (races 7 and 8).
     fn sleep(&self) {
-        self.stacks.borrow_mut().trim_idle();
         self.rt.sleepers.fetch_add(1, crate::loom::sync::atomic::Ordering::SeqCst);
         self.shared.sleep.announce();
         let work = self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
-        if work {
-            self.shared.sleep.wake_up();
-        } else {
-            let timeout =
-                self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
-            self.poll(timeout);
-            self.shared.sleep.wake_up();
+        if !work {
+            // Still announced throughout: a notifier writes the eventfd, so
+            // the second wait below returns at once if work came meanwhile.
+            // Block again only after a first wait that saw nothing at all
+            // (a shutdown wake, say, leaves nothing runnable but must not
+            // be slept through).
+            let woken = self.stacks.borrow().needs_trim()
+                && self
+                    .poll(Some(self.sleep_timeout().map_or(IDLE_BEFORE_TRIM, |t| t.min(IDLE_BEFORE_TRIM))));
+            if !woken {
+                self.stacks.borrow_mut().trim_idle();
+                self.poll(self.sleep_timeout());
+            }
         }
+        self.shared.sleep.wake_up();
         self.rt.sleepers.fetch_sub(1, crate::loom::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How long a sleeping worker may block: until its next timer.
+    fn sleep_timeout(&self) -> Option<Duration> {
+        self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Unwinds every fiber of this worker and drops every unstarted one.

@@ -181,13 +181,19 @@ impl StackCache {
     }
 
     /// Gives back the RSS of the stacks used since the last trim (see the
-    /// module docs). The worker calls it right before blocking in
-    /// `epoll_wait`.
+    /// module docs). The worker calls it once it has stayed idle a while
+    /// (`sched::worker::IDLE_BEFORE_TRIM`).
     pub(crate) fn trim_idle(&mut self) {
         for s in self.stacks.range_mut(self.clean..) {
             s.trim();
         }
         self.clean = self.stacks.len();
+    }
+
+    /// Whether a stack was used since the last trim (`trim_idle` would
+    /// make a syscall).
+    pub(crate) fn needs_trim(&self) -> bool {
+        self.clean < self.stacks.len()
     }
 
     /// Stacks in the cache now.
