@@ -17,9 +17,14 @@ fn overflow_is_reported_by_name_and_size() {
         let h = fiberio::Builder::new()
             .name("deep-recursion".into())
             .stack_size(64 * 1024)
-            .spawn(|| recurse(0))
+            .spawn(|| {
+                // Printed by the fiber itself: the overflow may abort the
+                // process before the spawning thread gets to run again.
+                println!("id={}", fiberio::current().unwrap().id());
+                std::io::Write::flush(&mut std::io::stdout()).unwrap();
+                recurse(0)
+            })
             .unwrap();
-        println!("id={}", h.fiber().id());
         let _ = h.join();
         unreachable!("the overflow aborts the process");
     }
