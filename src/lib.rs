@@ -45,11 +45,30 @@
 //! ```
 //!
 //! A fiber's closure must be `Send` (it may start on another worker), but
-//! once running it never moves, which is why `spawn` is safe:
+//! once running it never moves, which is why `spawn` is safe and a fiber
+//! may keep `!Send` values across blocking calls:
+//!
+//! ```
+//! use std::rc::Rc;
+//! let h = fiberio::spawn(|| {
+//!     let local = Rc::new(5); // !Send, created on the fiber
+//!     fiberio::sleep(std::time::Duration::from_millis(1)); // parks; resumes on the same thread
+//!     *local
+//! });
+//! assert_eq!(h.join().unwrap(), 5);
+//! ```
+//!
+//! What crosses threads must be `Send`: the closure before it starts…
 //!
 //! ```compile_fail
 //! let rc = std::rc::Rc::new(1);
 //! fiberio::spawn(move || *rc); // error: `Rc` cannot be sent between threads
+//! ```
+//!
+//! …and the result, which the joiner may take on any thread:
+//!
+//! ```compile_fail
+//! let h = fiberio::spawn(|| std::rc::Rc::new(1)); // error: `Rc` cannot be sent between threads
 //! ```
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -1,4 +1,5 @@
-//! The fibers a worker owns: coroutine slots and the fiber entry point.
+//! The fibers a worker owns: coroutine slots, the fiber entry point, and
+//! the completion of fibers that never run.
 //!
 //! A started fiber is a corosensei `Coroutine` in one slot of its worker's
 //! [`Fibers`] slab; the slot index is how wakers name it (run queue, inbox).
@@ -14,11 +15,15 @@
 //! resumes of one slot overlap.
 
 use std::fmt;
+use std::ptr::{addr_of, addr_of_mut};
 
 use corosensei::{Coroutine, Yielder};
 
+use super::queue::Unstarted;
 use crate::fiber::park::Seq;
+use crate::fiber::task::Output;
 use crate::fiber::task::Task;
+use crate::fiber::{clear_current, shutdown_output};
 use crate::loom::sync::Arc;
 use crate::stack::FiberStack;
 
@@ -92,5 +97,49 @@ impl Fibers {
     /// Number of live fibers.
     pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
+    }
+}
+
+/// Completes a fiber that will never run with the shutdown error.
+pub(crate) fn abandon(fiber: Unstarted) {
+    let Unstarted { task, stack, body } = fiber;
+    // Drop the closure (and whatever it captured) before the joiner learns.
+    drop(body);
+    drop(stack);
+    task.join.complete(shutdown_output());
+}
+
+/// The first code a fiber runs, on its own stack.
+pub(super) fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> Output + Send>) {
+    let worker = super::context::worker().expect("fibers run on workers");
+    let slot = worker.cur.get();
+    // SAFETY: `cur` is this fiber's live slot, which outlives its body; the
+    // yielder lives on this fiber's stack for as long as the fiber.
+    let task: &Task = unsafe {
+        *addr_of_mut!((*slot).yielder) = yielder;
+        &*addr_of!((*slot).task)
+    };
+    let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
+        let _locals = LocalsGuard;
+        body()
+    }));
+    let output = match output {
+        Ok(output) => output,
+        // Shutdown's forced unwind must reach corosensei's root frame.
+        Err(payload) if worker.unwinding.get() => std::panic::resume_unwind(payload),
+        Err(payload) => Err(payload),
+    };
+    // Counted before the joiner can see the result, so metrics agree with it.
+    worker.shared.counters.finished.bump();
+    task.join.complete(output);
+}
+
+/// Drops the running fiber's locals when the fiber's body ends or unwinds.
+struct LocalsGuard;
+
+impl Drop for LocalsGuard {
+    fn drop(&mut self) {
+        clear_current();
     }
 }

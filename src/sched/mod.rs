@@ -1,7 +1,8 @@
 //! The scheduler: per-core workers, their loop, run queues, inbox,
 //! sleep/notify, stealing, and the runtime that owns them.
 //!
-//! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3).
+//! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3);
+//!   `poll`: its epoll, timer and sleep half.
 //! - `fibers`: the slab of coroutines a worker owns; the fiber entry point.
 //! - `context`: the current worker and fiber; park, yield, schedule.
 //! - `queue`: unstarted fibers, the only thing that moves between workers.
@@ -17,6 +18,7 @@ mod fibers;
 mod idle;
 mod inbox;
 mod metrics;
+mod poll;
 mod queue;
 mod runtime;
 mod worker;

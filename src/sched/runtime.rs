@@ -7,9 +7,10 @@ use std::sync::OnceLock;
 
 use super::builder::RuntimeBuilder;
 use super::context;
+use super::fibers::abandon;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
-use super::worker::{Worker, WorkerShared, abandon};
+use super::worker::{Worker, WorkerShared};
 use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};

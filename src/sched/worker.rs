@@ -22,28 +22,26 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::ptr::{addr_of, addr_of_mut};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corosensei::CoroutineResult;
 
-use super::fibers::{FiberSlot, FiberYielder, Fibers, Request};
+use super::fibers::{FiberSlot, Fibers, Request, abandon, fiber_main};
 use super::idle::SleepState;
 use super::inbox::Inbox;
 use super::metrics::Counters;
+use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
 use super::queue::{Unstarted, UnstartedQueue};
 use super::runtime::RuntimeShared;
+use crate::fiber::shutdown_output;
 use crate::fiber::task::{Home, Task};
 use crate::fiber::waiter::Waiter;
-use crate::fiber::{clear_current, shutdown_output};
 use crate::loom::sync::Arc;
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::{EMPTY_EVENT, Epoll, Event};
 use crate::sys::eventfd::EventFd;
 use crate::time::timers::Timers;
 
-/// Fiber runs between two non-blocking polls under load (tokio uses 61
-/// for the same purpose; a prime avoids lock-step with periodic fibers).
-pub(crate) const POLL_INTERVAL: u32 = 61;
 /// Fiber runs between two looks at the unstarted queue while the run queue
 /// is busy, so spawned fibers start even under a stream of wakeups.
 pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
@@ -51,13 +49,6 @@ pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
 /// spawn pushes one, so new fibers take their turn in FIFO order with woken
 /// ones. A token whose fiber was stolen is skipped.
 pub(crate) const START_UNSTARTED: u32 = u32::MAX;
-/// How long a worker stays idle before it trims the stacks it used: a
-/// worker that sleeps between requests does not pay the `madvise` calls
-/// (about 1 µs each, `cargo bench --bench stack_pool`) on its latency path.
-pub(crate) const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(20);
-/// Events taken from epoll per call.
-const EVENTS_PER_POLL: usize = 256;
-
 /// The part of a worker other threads use.
 #[derive(Debug)]
 pub(crate) struct WorkerShared {
@@ -65,7 +56,7 @@ pub(crate) struct WorkerShared {
     pub(crate) inbox: Inbox,
     pub(crate) unstarted: UnstartedQueue,
     pub(crate) sleep: SleepState,
-    eventfd: EventFd,
+    pub(super) eventfd: EventFd,
     pub(crate) counters: Counters,
 }
 
@@ -113,31 +104,31 @@ impl WorkerShared {
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) rt: Arc<RuntimeShared>,
-    epoll: Epoll,
-    events: RefCell<Vec<Event>>,
+    pub(super) epoll: Epoll,
+    pub(super) events: RefCell<Vec<Event>>,
     pub(crate) run_queue: RefCell<VecDeque<u32>>,
     /// The newest fiber spawned here while no other waited: it starts in its
     /// turn without touching the shared queue's lock (Go's `runnext`). Not
     /// stealable; a second spawn while it waits goes to the shared queue,
     /// which is what wakes an idle worker to steal.
-    runnext: Cell<Option<Unstarted>>,
+    pub(super) runnext: Cell<Option<Unstarted>>,
     /// Set once shutdown begins: local spawns are refused from then on.
-    closed: Cell<bool>,
-    fibers: RefCell<Fibers>,
+    pub(super) closed: Cell<bool>,
+    pub(super) fibers: RefCell<Fibers>,
     pub(crate) timers: RefCell<Timers<Waiter>>,
     pub(crate) stacks: RefCell<StackCache>,
     /// The running fiber's slot; null on the worker's own stack. Valid for
     /// the whole run (see `fibers.rs`); only field pointers are taken from
     /// it, so the coroutine being resumed is never aliased.
-    cur: Cell<*mut FiberSlot>,
+    pub(super) cur: Cell<*mut FiberSlot>,
     /// IO sources registered in `epoll` besides the eventfd (the reactor of
     /// the networking layer counts them). While it is 0, a non-blocking poll
     /// has nothing to find there — the eventfd is written only while the
     /// worker sleeps — so it skips the syscall.
-    io_sources: Cell<usize>,
+    pub(super) io_sources: Cell<usize>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     pub(crate) unwinding: Cell<bool>,
-    tick: Cell<u32>,
+    pub(super) tick: Cell<u32>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -321,55 +312,6 @@ impl Worker {
         unsafe { &**addr_of!((*slot).yielder) }.suspend(request);
     }
 
-    /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
-    /// inbox and fires due timers. Returns whether anything happened: an
-    /// event arrived or a fiber became runnable.
-    fn poll(&self, timeout: Option<Duration>) -> bool {
-        let counters = &self.shared.counters;
-        let nonblocking = timeout == Some(Duration::ZERO);
-        let n = if nonblocking && self.io_sources.get() == 0 {
-            0
-        } else {
-            let mut events = self.events.borrow_mut();
-            let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
-                panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
-            });
-            for event in &events[..n] {
-                let token = event.u64;
-                if token == Epoll::WAKE_TOKEN {
-                    // Level-triggered: a wake that lands later shows up again.
-                    self.shared.eventfd.drain();
-                }
-            }
-            n
-        };
-        if !nonblocking {
-            counters.polls_blocking.bump();
-        } else if self.io_sources.get() > 0 {
-            counters.polls_nonblocking.bump();
-        }
-        counters.events.add(n as u64);
-        self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
-        self.fire_timers();
-        n > 0 || !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
-    }
-
-    /// Wakes the waiters of every timer that is due.
-    fn fire_timers(&self) {
-        if self.timers.borrow().is_empty() {
-            return;
-        }
-        let now = Instant::now();
-        loop {
-            // Release the borrow before waking: the wake pushes to the run queue.
-            let Some(waiter) = self.timers.borrow_mut().pop_expired(now) else {
-                break;
-            };
-            self.shared.counters.timers_fired.bump();
-            waiter.wake(crate::fiber::park::Reason::TimedOut);
-        }
-    }
-
     /// Takes half the unstarted fibers of the first worker that has some.
     fn steal(&self) -> bool {
         let workers = &self.rt.workers;
@@ -390,35 +332,6 @@ impl Worker {
             return true;
         }
         false
-    }
-
-    /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
-    /// until the next timer if there is none (races 7 and 8).
-    fn sleep(&self) {
-        self.rt.sleepers.fetch_add(1, crate::loom::sync::atomic::Ordering::SeqCst);
-        self.shared.sleep.announce();
-        let work = self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
-        if !work {
-            // Still announced throughout: a notifier writes the eventfd, so
-            // the second wait below returns at once if work came meanwhile.
-            // Block again only after a first wait that saw nothing at all
-            // (a shutdown wake, say, leaves nothing runnable but must not
-            // be slept through).
-            let woken = self.stacks.borrow().needs_trim()
-                && self
-                    .poll(Some(self.sleep_timeout().map_or(IDLE_BEFORE_TRIM, |t| t.min(IDLE_BEFORE_TRIM))));
-            if !woken {
-                self.stacks.borrow_mut().trim_idle();
-                self.poll(self.sleep_timeout());
-            }
-        }
-        self.shared.sleep.wake_up();
-        self.rt.sleepers.fetch_sub(1, crate::loom::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// How long a sleeping worker may block: until its next timer.
-    fn sleep_timeout(&self) -> Option<Duration> {
-        self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Unwinds every fiber of this worker and drops every unstarted one.
@@ -455,49 +368,5 @@ impl Worker {
     /// Number of live fibers on this worker.
     pub(crate) fn live_fibers(&self) -> usize {
         self.fibers.borrow().len()
-    }
-}
-
-/// Completes a fiber that will never run with the shutdown error.
-pub(crate) fn abandon(fiber: Unstarted) {
-    let Unstarted { task, stack, body } = fiber;
-    // Drop the closure (and whatever it captured) before the joiner learns.
-    drop(body);
-    drop(stack);
-    task.join.complete(shutdown_output());
-}
-
-/// The first code a fiber runs, on its own stack.
-fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> crate::fiber::task::Output + Send>) {
-    let worker = super::context::worker().expect("fibers run on workers");
-    let slot = worker.cur.get();
-    // SAFETY: `cur` is this fiber's live slot, which outlives its body; the
-    // yielder lives on this fiber's stack for as long as the fiber.
-    let task: &Task = unsafe {
-        *addr_of_mut!((*slot).yielder) = yielder;
-        &*addr_of!((*slot).task)
-    };
-    let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
-        let _locals = LocalsGuard;
-        body()
-    }));
-    let output = match output {
-        Ok(output) => output,
-        // Shutdown's forced unwind must reach corosensei's root frame.
-        Err(payload) if worker.unwinding.get() => std::panic::resume_unwind(payload),
-        Err(payload) => Err(payload),
-    };
-    // Counted before the joiner can see the result, so metrics agree with it.
-    worker.shared.counters.finished.bump();
-    task.join.complete(output);
-}
-
-/// Drops the running fiber's locals when the fiber's body ends or unwinds.
-struct LocalsGuard;
-
-impl Drop for LocalsGuard {
-    fn drop(&mut self) {
-        clear_current();
     }
 }

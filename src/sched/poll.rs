@@ -1,0 +1,105 @@
+//! The IO-dispatcher half of a worker's loop: non-blocking and blocking
+//! polls of its epoll, firing its timers, and going to sleep.
+//!
+//! A worker polls with timeout 0 when it runs out of fibers and every
+//! [`POLL_INTERVAL`] fiber runs under load; it blocks in `epoll_wait`, up
+//! to its next timer, only after announcing sleep and re-checking for work
+//! (`idle.rs`). Every poll also drains the inbox and fires due timers, so
+//! one pass picks up everything that woke fibers of this worker.
+
+use std::time::{Duration, Instant};
+
+use super::worker::Worker;
+use crate::fiber::park::Reason;
+use crate::loom::sync::atomic::Ordering::SeqCst;
+use crate::sys::epoll::Epoll;
+
+/// Fiber runs between two non-blocking polls under load (tokio uses 61
+/// for the same purpose; a prime avoids lock-step with periodic fibers).
+pub(crate) const POLL_INTERVAL: u32 = 61;
+/// How long a worker stays idle before it trims the stacks it used: a
+/// worker that sleeps between requests does not pay the `madvise` calls
+/// (about 1 µs each, `cargo bench --bench stack_pool`) on its latency path.
+pub(crate) const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(20);
+/// Events taken from epoll per call.
+pub(super) const EVENTS_PER_POLL: usize = 256;
+
+impl Worker {
+    /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
+    /// inbox and fires due timers. Returns whether anything happened: an
+    /// event arrived or a fiber became runnable.
+    pub(super) fn poll(&self, timeout: Option<Duration>) -> bool {
+        let counters = &self.shared.counters;
+        let nonblocking = timeout == Some(Duration::ZERO);
+        let n = if nonblocking && self.io_sources.get() == 0 {
+            0
+        } else {
+            let mut events = self.events.borrow_mut();
+            let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
+                panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
+            });
+            for event in &events[..n] {
+                let token = event.u64;
+                if token == Epoll::WAKE_TOKEN {
+                    // Level-triggered: a wake that lands later shows up again.
+                    self.shared.eventfd.drain();
+                }
+            }
+            n
+        };
+        if !nonblocking {
+            counters.polls_blocking.bump();
+        } else if self.io_sources.get() > 0 {
+            counters.polls_nonblocking.bump();
+        }
+        counters.events.add(n as u64);
+        self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
+        self.fire_timers();
+        n > 0 || !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
+    }
+
+    /// Wakes the waiters of every timer that is due.
+    fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        loop {
+            // Release the borrow before waking: the wake pushes to the run queue.
+            let Some(waiter) = self.timers.borrow_mut().pop_expired(now) else {
+                break;
+            };
+            self.shared.counters.timers_fired.bump();
+            waiter.wake(Reason::TimedOut);
+        }
+    }
+
+    /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
+    /// until the next timer if there is none (races 7 and 8).
+    pub(super) fn sleep(&self) {
+        self.rt.sleepers.fetch_add(1, SeqCst);
+        self.shared.sleep.announce();
+        let work = self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
+        if !work {
+            // Still announced throughout: a notifier writes the eventfd, so
+            // the second wait below returns at once if work came meanwhile.
+            // Block again only after a first wait that saw nothing at all
+            // (a shutdown wake, say, leaves nothing runnable but must not
+            // be slept through).
+            let woken = self.stacks.borrow().needs_trim()
+                && self
+                    .poll(Some(self.sleep_timeout().map_or(IDLE_BEFORE_TRIM, |t| t.min(IDLE_BEFORE_TRIM))));
+            if !woken {
+                self.stacks.borrow_mut().trim_idle();
+                self.poll(self.sleep_timeout());
+            }
+        }
+        self.shared.sleep.wake_up();
+        self.rt.sleepers.fetch_sub(1, SeqCst);
+    }
+
+    /// How long a sleeping worker may block: until its next timer.
+    fn sleep_timeout(&self) -> Option<Duration> {
+        self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
