@@ -182,3 +182,8 @@ pub mod __bench {
         }
     }
 }
+
+/// The README's code, compiled and run as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
