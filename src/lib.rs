@@ -75,6 +75,8 @@
 
 mod fiber;
 mod loom;
+pub mod net;
+mod reactor;
 mod sched;
 #[allow(dead_code)]
 mod stack;

@@ -111,3 +111,8 @@ pub(crate) fn schedule(task: &Task) {
         _ => home.worker.wake_remote(home.slot),
     });
 }
+
+/// The shared half of the running fiber's worker, if a fiber runs here.
+pub(crate) fn current_worker_shared<'a>() -> Option<&'a Arc<super::WorkerShared>> {
+    fiber().map(|(worker, _)| &worker.shared)
+}

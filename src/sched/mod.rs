@@ -27,7 +27,9 @@ pub use builder::RuntimeBuilder;
 pub use metrics::WorkerMetrics;
 pub use runtime::Runtime;
 
-pub(crate) use context::{current_task, in_fiber, park_fiber, schedule, with_current_locals, yield_fiber};
+pub(crate) use context::{
+    current_task, current_worker_shared, in_fiber, park_fiber, schedule, with_current_locals, yield_fiber,
+};
 pub(crate) use fibers::{Coro, FiberSlot};
 pub(crate) use queue::Unstarted;
 pub(crate) use runtime::{RuntimeShared, with_spawn_target};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::worker::Worker;
 use crate::fiber::park::Reason;
-use crate::loom::sync::atomic::Ordering::SeqCst;
+use crate::loom::sync::atomic::Ordering::{Relaxed, SeqCst};
 use crate::sys::epoll::Epoll;
 
 /// Fiber runs between two non-blocking polls under load (tokio uses 61
@@ -31,11 +31,11 @@ impl Worker {
     pub(super) fn poll(&self, timeout: Option<Duration>) -> bool {
         let counters = &self.shared.counters;
         let nonblocking = timeout == Some(Duration::ZERO);
-        let n = if nonblocking && self.io_sources.get() == 0 {
+        let n = if nonblocking && self.shared.io_sources.load(Relaxed) == 0 {
             0
         } else {
             let mut events = self.events.borrow_mut();
-            let n = self.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
+            let n = self.shared.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
                 panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
             });
             for event in &events[..n] {
@@ -43,13 +43,15 @@ impl Worker {
                 if token == Epoll::WAKE_TOKEN {
                     // Level-triggered: a wake that lands later shows up again.
                     self.shared.eventfd.drain();
+                } else {
+                    crate::reactor::dispatch(token, event.events);
                 }
             }
             n
         };
         if !nonblocking {
             counters.polls_blocking.bump();
-        } else if self.io_sources.get() > 0 {
+        } else if self.shared.io_sources.load(Relaxed) > 0 {
             counters.polls_nonblocking.bump();
         }
         counters.events.add(n as u64);

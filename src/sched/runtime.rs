@@ -15,7 +15,6 @@ use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::stack::{FiberStack, StackPool};
-use crate::sys::epoll::Epoll;
 
 /// What every worker of a runtime shares.
 #[derive(Debug)]
@@ -157,11 +156,8 @@ impl Runtime {
     /// Starts the workers (called by the builder with a checked config).
     pub(crate) fn start(workers: usize, stack_size: usize, name: &str) -> io::Result<Self> {
         let mut shared_workers = Vec::with_capacity(workers);
-        let mut epolls = Vec::with_capacity(workers);
         for index in 0..workers {
-            let (shared, epoll) = WorkerShared::new(index)?;
-            shared_workers.push(Arc::new(shared));
-            epolls.push(epoll);
+            shared_workers.push(Arc::new(WorkerShared::new(index)?));
         }
         let shared = Arc::new(RuntimeShared {
             workers: shared_workers,
@@ -171,11 +167,11 @@ impl Runtime {
             next_remote: AtomicUsize::new(0),
         });
         let runtime = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()) };
-        for (index, epoll) in epolls.into_iter().enumerate() {
+        for index in 0..workers {
             let rt = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
-                .spawn(move || worker_main(rt, index, epoll))?;
+                .spawn(move || worker_main(rt, index))?;
             runtime.threads.lock().unwrap_or_else(|e| e.into_inner()).push(thread);
         }
         Ok(runtime)
@@ -254,11 +250,11 @@ impl Drop for Runtime {
 }
 
 /// The body of a worker thread.
-fn worker_main(rt: Arc<RuntimeShared>, index: usize, epoll: Epoll) {
+fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     if let Err(e) = crate::stack::overflow::install_on_this_thread() {
         eprintln!("fiberio: worker {index}: stack overflow reports disabled: {e}");
     }
-    let worker = Worker::new(rt, index, epoll);
+    let worker = Worker::new(rt, index);
     context::enter_worker(&worker, || worker.run());
     debug_assert_eq!(worker.live_fibers(), 0);
 }

@@ -37,6 +37,7 @@ use crate::fiber::shutdown_output;
 use crate::fiber::task::{Home, Task};
 use crate::fiber::waiter::Waiter;
 use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize};
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::{EMPTY_EVENT, Epoll, Event};
 use crate::sys::eventfd::EventFd;
@@ -57,25 +58,38 @@ pub(crate) struct WorkerShared {
     pub(crate) unstarted: UnstartedQueue,
     pub(crate) sleep: SleepState,
     pub(super) eventfd: EventFd,
+    /// This worker's epoll instance. Shared so that any thread can remove
+    /// an fd from it when the fd closes (`epoll_ctl` is thread-safe).
+    pub(crate) epoll: Epoll,
+    /// fds registered in `epoll` besides the eventfd. While it is 0, a
+    /// non-blocking poll has nothing to find there — the eventfd is written
+    /// only while the worker sleeps — so the worker skips the syscall.
+    pub(crate) io_sources: AtomicUsize,
+    /// Set when the worker has shut down: fds registered with it must be
+    /// registered anew by whoever waits on them next.
+    pub(crate) closed: AtomicBool,
     pub(crate) counters: Counters,
 }
 
 impl WorkerShared {
-    /// Creates the shared half and the epoll instance of worker `index`,
-    /// with the eventfd registered (level-triggered).
-    pub(crate) fn new(index: usize) -> io::Result<(Self, Epoll)> {
+    /// Creates the shared half of worker `index`: its epoll instance with
+    /// the eventfd registered (level-triggered), its queues and counters.
+    pub(crate) fn new(index: usize) -> io::Result<Self> {
         let epoll = Epoll::new()?;
         let eventfd = EventFd::new()?;
         epoll.add(std::os::fd::AsFd::as_fd(&eventfd), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN)?;
         let shared = Self {
             index,
+            epoll,
+            io_sources: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
             inbox: Inbox::new(),
             unstarted: UnstartedQueue::new(),
             sleep: SleepState::new(),
             eventfd,
             counters: Counters::default(),
         };
-        Ok((shared, epoll))
+        Ok(shared)
     }
 
     /// Wakes the worker if it sleeps (one eventfd write per sleep at most).
@@ -104,7 +118,6 @@ impl WorkerShared {
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) rt: Arc<RuntimeShared>,
-    pub(super) epoll: Epoll,
     pub(super) events: RefCell<Vec<Event>>,
     pub(crate) run_queue: RefCell<VecDeque<u32>>,
     /// The newest fiber spawned here while no other waited: it starts in its
@@ -121,11 +134,6 @@ pub(crate) struct Worker {
     /// the whole run (see `fibers.rs`); only field pointers are taken from
     /// it, so the coroutine being resumed is never aliased.
     pub(super) cur: Cell<*mut FiberSlot>,
-    /// IO sources registered in `epoll` besides the eventfd (the reactor of
-    /// the networking layer counts them). While it is 0, a non-blocking poll
-    /// has nothing to find there — the eventfd is written only while the
-    /// worker sleeps — so it skips the syscall.
-    pub(super) io_sources: Cell<usize>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     pub(crate) unwinding: Cell<bool>,
     pub(super) tick: Cell<u32>,
@@ -138,13 +146,12 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(rt: Arc<RuntimeShared>, index: usize, epoll: Epoll) -> Self {
+    pub(crate) fn new(rt: Arc<RuntimeShared>, index: usize) -> Self {
         let shared = rt.workers[index].clone();
         let stacks = StackCache::new(rt.stack_pool.clone());
         Self {
             shared,
             rt,
-            epoll,
             events: RefCell::new(vec![EMPTY_EVENT; EVENTS_PER_POLL]),
             run_queue: RefCell::new(VecDeque::new()),
             runnext: Cell::new(None),
@@ -153,7 +160,6 @@ impl Worker {
             timers: RefCell::new(Timers::new()),
             stacks: RefCell::new(stacks),
             cur: Cell::new(std::ptr::null_mut()),
-            io_sources: Cell::new(0),
             unwinding: Cell::new(false),
             tick: Cell::new(0),
         }
@@ -337,6 +343,7 @@ impl Worker {
     /// Unwinds every fiber of this worker and drops every unstarted one.
     fn shutdown(&self) {
         self.closed.set(true);
+        self.shared.closed.store(true, crate::loom::sync::atomic::Ordering::SeqCst);
         if let Some(fiber) = self.runnext.take() {
             abandon(fiber);
         }

@@ -21,4 +21,6 @@ macro_rules! syscall {
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod mmap;
+pub(crate) mod poll;
 pub(crate) mod signal;
+pub(crate) mod socket;

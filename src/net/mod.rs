@@ -1,0 +1,12 @@
+//! Networking with std's types and semantics, parking only the fiber.
+//!
+//! [`TcpListener`] and [`TcpStream`] have std's method set. Each wraps the
+//! std socket in non-blocking mode plus an `IoSource` on the reactor:
+//! calls that cannot block (`local_addr`, `set_nodelay`, ...) go straight to
+//! std; calls that can (`accept`, `connect`, `read`, `write`, `peek`) run the
+//! reactor's try / clear / park loop. On a plain OS thread they block the
+//! thread, honouring the timeouts, like std.
+
+mod tcp;
+
+pub use tcp::{Incoming, TcpListener, TcpStream};

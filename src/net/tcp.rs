@@ -1,0 +1,553 @@
+//! [`TcpListener`] and [`TcpStream`].
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::reactor::{Deadline, Dir, IoSource};
+use crate::sys::socket;
+
+/// The deadline of an operation on `io` in `dir`, from its timeout.
+fn deadline(io: &IoSource, dir: Dir, kind: io::ErrorKind) -> Option<Deadline> {
+    io.poll_desc().timeout(dir).map(|t| Deadline { at: Instant::now() + t, kind })
+}
+
+/// std's rule for timeouts: `Some(0)` is an error.
+fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
+    if timeout == Some(Duration::ZERO) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
+    }
+    Ok(())
+}
+
+/// Resolves `addr` and tries `f` on each address in turn, like std.
+fn each_addr<A: ToSocketAddrs, T>(addr: A, mut f: impl FnMut(&SocketAddr) -> io::Result<T>) -> io::Result<T> {
+    let mut last = None;
+    for a in addr.to_socket_addrs()? {
+        match f(&a) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any addresses")))
+}
+
+/// A TCP socket server, listening for connections — `std::net::TcpListener`
+/// whose `accept` parks only the calling fiber.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// let listener = fiberio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// let server = fiberio::spawn(move || {
+///     let (mut s, _) = listener.accept().unwrap();
+///     let mut buf = [0; 5];
+///     s.read_exact(&mut buf).unwrap();
+///     s.write_all(&buf).unwrap();
+/// });
+/// let mut c = fiberio::net::TcpStream::connect(addr).unwrap();
+/// c.write_all(b"hello").unwrap();
+/// let mut back = [0; 5];
+/// c.read_exact(&mut back).unwrap();
+/// assert_eq!(&back, b"hello");
+/// server.join().unwrap();
+/// ```
+pub struct TcpListener {
+    // Dropped first: leaves the reactor before the fd closes.
+    io: IoSource,
+    inner: std::net::TcpListener,
+}
+
+impl TcpListener {
+    fn from_nonblocking(inner: std::net::TcpListener) -> io::Result<Self> {
+        Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
+    }
+
+    /// Binds to `addr`, like `std::net::TcpListener::bind` (with
+    /// `SO_REUSEADDR`, as std sets it), trying each resolved address in
+    /// turn. The listen backlog is the largest the kernel allows
+    /// (`net.core.somaxconn`), not std's smaller default, so a burst of
+    /// thousands of connects does not overflow the accept queue.
+    ///
+    /// # Errors
+    ///
+    /// As std: the address cannot be resolved, is in use, and so on.
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        each_addr(addr, |a| socket::listener(a, false)).and_then(Self::from_nonblocking)
+    }
+
+    /// Binds with `SO_REUSEPORT` as well, so that several listeners — one
+    /// per worker, say — can accept on the same address; the kernel spreads
+    /// incoming connections over them.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind).
+    pub fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        each_addr(addr, |a| socket::listener(a, true)).and_then(Self::from_nonblocking)
+    }
+
+    /// Accepts a connection, parking the fiber (or blocking the thread)
+    /// until one arrives. Several fibers may accept on one listener: each
+    /// connection goes to one of them, in the order they started waiting.
+    ///
+    /// # Errors
+    ///
+    /// As std. Running out of fds (`EMFILE`, `ENFILE`) is returned to the
+    /// caller, who decides whether to back off.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        self.accept_until(None)
+    }
+
+    /// Like [`accept`](Self::accept), giving up with `TimedOut` after
+    /// `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept), and `ErrorKind::TimedOut`.
+    pub fn accept_timeout(&self, timeout: Duration) -> io::Result<(TcpStream, SocketAddr)> {
+        self.accept_until(Some(Deadline { at: Instant::now() + timeout, kind: io::ErrorKind::TimedOut }))
+    }
+
+    fn accept_until(&self, deadline: Option<Deadline>) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = self.io.run(Dir::Read, deadline, || socket::accept(&self.inner), |_| false)?;
+        Ok((TcpStream::from_nonblocking(stream)?, addr))
+    }
+
+    /// An iterator over incoming connections (never returns `None`).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The local address this listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// A new handle to the same socket.
+    ///
+    /// # Errors
+    ///
+    /// As std (`dup` can fail with `EMFILE`).
+    pub fn try_clone(&self) -> io::Result<Self> {
+        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
+        clone.io.poll_desc().set_nonblocking(self.io.poll_desc().is_nonblocking());
+        Ok(clone)
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// With `true`, `accept` returns `WouldBlock` instead of waiting.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.io.poll_desc().set_nonblocking(nonblocking);
+        Ok(())
+    }
+}
+
+/// The iterator of [`TcpListener::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.listener.accept().map(|(s, _)| s))
+    }
+}
+
+/// A TCP connection — `std::net::TcpStream` whose reads, writes and
+/// connects park only the calling fiber.
+///
+/// `Read` and `Write` are implemented for `&TcpStream` too, so a reader
+/// fiber and a writer fiber can share one stream (in an `Arc`, say), even
+/// on different workers.
+pub struct TcpStream {
+    // Dropped first: leaves the reactor before the fd closes.
+    io: IoSource,
+    inner: std::net::TcpStream,
+}
+
+impl TcpStream {
+    fn from_nonblocking(inner: std::net::TcpStream) -> io::Result<Self> {
+        Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
+    }
+
+    /// Connects to `addr`, trying each resolved address in turn.
+    ///
+    /// Name resolution (`"host:port"`) runs `getaddrinfo` on the calling
+    /// thread for now; connecting parks only the fiber.
+    ///
+    /// # Errors
+    ///
+    /// As std (`ConnectionRefused`, ...).
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        each_addr(addr, |a| Self::connect_addr(a, None))
+    }
+
+    /// Connects to `addr`, giving up with `TimedOut` after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As std: `InvalidInput` for a zero timeout, `TimedOut`, ...
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
+        check_timeout(Some(timeout))?;
+        Self::connect_addr(
+            addr,
+            Some(Deadline { at: Instant::now() + timeout, kind: io::ErrorKind::TimedOut }),
+        )
+    }
+
+    fn connect_addr(addr: &SocketAddr, deadline: Option<Deadline>) -> io::Result<Self> {
+        let stream = Self::from_nonblocking(socket::tcp_socket(addr)?)?;
+        if socket::start_connect(&stream.inner, addr)? {
+            return Ok(stream);
+        }
+        // In progress: writable means done; SO_ERROR says how.
+        let inner = &stream.inner;
+        let connected = || match inner.take_error()? {
+            Some(e) => Err(e),
+            None => match inner.peer_addr() {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+                Err(e) => Err(e),
+            },
+        };
+        stream.io.run(Dir::Write, deadline, connected, |_| false)?;
+        Ok(stream)
+    }
+
+    fn read_deadline(&self) -> Option<Deadline> {
+        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
+    }
+
+    fn write_deadline(&self) -> Option<Deadline> {
+        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
+    }
+
+    /// Reads without removing the data from the queue.
+    ///
+    /// # Errors
+    ///
+    /// As std; `WouldBlock` when the read timeout passes.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek(buf), |_| false)
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// As std (`NotConnected`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Shuts down the read half, the write half, or both. Fibers waiting to
+    /// read see end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// As std (`NotConnected`).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// A new handle to the same connection (its timeouts are copied).
+    ///
+    /// # Errors
+    ///
+    /// As std (`dup` can fail with `EMFILE`).
+    pub fn try_clone(&self) -> io::Result<Self> {
+        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
+        let (from, to) = (self.io.poll_desc(), clone.io.poll_desc());
+        to.set_timeout(Dir::Read, from.timeout(Dir::Read));
+        to.set_timeout(Dir::Write, from.timeout(Dir::Write));
+        to.set_nonblocking(from.is_nonblocking());
+        Ok(clone)
+    }
+
+    /// Sets the read timeout: a read waiting longer fails with `WouldBlock`,
+    /// as std's does on Linux. `None` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        check_timeout(timeout)?;
+        self.io.poll_desc().set_timeout(Dir::Read, timeout);
+        Ok(())
+    }
+
+    /// Sets the write timeout (see [`set_read_timeout`](Self::set_read_timeout)).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        check_timeout(timeout)?;
+        self.io.poll_desc().set_timeout(Dir::Write, timeout);
+        Ok(())
+    }
+
+    /// The read timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.io.poll_desc().timeout(Dir::Read))
+    }
+
+    /// The write timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.io.poll_desc().timeout(Dir::Write))
+    }
+
+    /// Sets `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.set_nodelay(nodelay)
+    }
+
+    /// Reads `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.nodelay()
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// With `true`, reads and writes return `WouldBlock` instead of waiting.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.io.poll_desc().set_nonblocking(nonblocking);
+        Ok(())
+    }
+}
+
+impl Read for &TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = buf.len();
+        let stream = *self;
+        // A short read drained the socket: the next read parks at once.
+        stream.io.run(Dir::Read, stream.read_deadline(), || (&stream.inner).read(buf), |&n| n > 0 && n < len)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        let stream = *self;
+        stream.io.run(
+            Dir::Read,
+            stream.read_deadline(),
+            || (&stream.inner).read_vectored(bufs),
+            |&n| n > 0 && n < len,
+        )
+    }
+}
+
+impl Write for &TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let len = buf.len();
+        let stream = *self;
+        // A short write filled the send buffer: the next write parks at once.
+        stream.io.run(Dir::Write, stream.write_deadline(), || (&stream.inner).write(buf), |&n| n < len)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        let stream = *self;
+        stream.io.run(
+            Dir::Write,
+            stream.write_deadline(),
+            || (&stream.inner).write_vectored(bufs),
+            |&n| n < len,
+        )
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Write for TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+macro_rules! fd_conversions {
+    ($ty:ident) => {
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.inner.as_fd()
+            }
+        }
+
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.inner.as_raw_fd()
+            }
+        }
+
+        impl IntoRawFd for $ty {
+            /// Leaves the reactor and returns the fd in blocking mode, as a
+            /// std socket's would be.
+            fn into_raw_fd(self) -> RawFd {
+                std::net::$ty::from(self).into_raw_fd()
+            }
+        }
+
+        impl FromRawFd for $ty {
+            /// # Safety
+            ///
+            /// `fd` must be an open socket of this kind that the caller owns.
+            unsafe fn from_raw_fd(fd: RawFd) -> Self {
+                // SAFETY: forwarded to the caller.
+                Self::from(unsafe { std::net::$ty::from_raw_fd(fd) })
+            }
+        }
+
+        impl From<OwnedFd> for $ty {
+            fn from(fd: OwnedFd) -> Self {
+                Self::from(std::net::$ty::from(fd))
+            }
+        }
+
+        impl From<std::net::$ty> for $ty {
+            /// Puts the socket in non-blocking mode and under the reactor.
+            ///
+            /// # Panics
+            ///
+            /// If the fd is beyond the 2^20 fds fiberio tracks, or `fcntl`
+            /// fails on it (it is not an open socket).
+            fn from(inner: std::net::$ty) -> Self {
+                let wrapped = inner.set_nonblocking(true).and_then(|()| Self::from_nonblocking(inner));
+                wrapped.unwrap_or_else(|e| panic!("fiberio: cannot use this socket: {e}"))
+            }
+        }
+
+        impl From<$ty> for std::net::$ty {
+            /// Leaves the reactor and restores blocking mode.
+            fn from(socket: $ty) -> Self {
+                let $ty { io, inner } = socket;
+                drop(io);
+                // Only fails on an fd that is not open, which `inner` is.
+                let _ = inner.set_nonblocking(false);
+                inner
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.inner.fmt(f)
+            }
+        }
+    };
+}
+
+fd_conversions!(TcpListener);
+fd_conversions!(TcpStream);

@@ -1,0 +1,174 @@
+//! A poll descriptor: fiberio's state for one open fd.
+//!
+//! Per direction a [`Readiness`] token and a FIFO of waiters (race 9:
+//! several fibers may wait on one fd and direction — acceptors on one
+//! listener — and each edge goes to one of them; a token is kept when none
+//! waits). Plus the fd's generation (race 6) and where it is registered.
+//!
+//! The blocking path is "snapshot → syscall → on `EAGAIN` clear the token
+//! with the snapshot's tick → register a waiter → re-check the token →
+//! park" (`register_waiter` does the last three under the waiter lock);
+//! the poller's path is "set the token ready → pop a waiter → wake it,
+//! trying the next if that one's wait already ended" (`deliver`). The
+//! waiter lock orders a registration against a delivery, so an edge
+//! either finds the waiter queued or is seen by its re-check (race 1).
+
+use std::collections::VecDeque;
+
+use super::readiness::Readiness;
+use crate::fiber::park::Reason;
+use crate::fiber::waiter::Waiter;
+use std::time::Duration;
+
+use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use crate::loom::sync::{Arc, Mutex};
+use crate::sched::WorkerShared;
+
+/// Which way an operation waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dir {
+    /// Readable: `read`, `recv`, `accept`, `peek`.
+    Read = 0,
+    /// Writable: `write`, `send`, `connect`.
+    Write = 1,
+}
+
+/// fiberio's state for one fd (see the module docs).
+#[derive(Debug)]
+pub(crate) struct PollDesc {
+    /// Bumped when the fd is opened and when it is closed; epoll events
+    /// carry the generation they were registered with.
+    generation: AtomicU32,
+    tokens: [Readiness; 2],
+    waiters: [Mutex<VecDeque<Waiter>>; 2],
+    /// The worker whose epoll holds this fd, once a fiber has waited on it.
+    registered: Mutex<Option<Arc<WorkerShared>>>,
+    /// `set_read_timeout` / `set_write_timeout`, in nanoseconds; 0 = none.
+    /// Here rather than in the socket because they are set through `&self`
+    /// and shared by every `&TcpStream` user, as std's (kernel) ones are.
+    timeouts: [AtomicU64; 2],
+    /// `set_nonblocking(true)` by the user: operations return `WouldBlock`
+    /// instead of waiting.
+    nonblocking: AtomicBool,
+}
+
+impl PollDesc {
+    pub(crate) fn new() -> Self {
+        Self {
+            generation: AtomicU32::new(0),
+            tokens: [Readiness::new(), Readiness::new()],
+            waiters: [Mutex::new(VecDeque::new()), Mutex::new(VecDeque::new())],
+            registered: Mutex::new(None),
+            timeouts: [AtomicU64::new(0), AtomicU64::new(0)],
+            nonblocking: AtomicBool::new(false),
+        }
+    }
+
+    /// The current generation.
+    pub(crate) fn generation(&self) -> u32 {
+        self.generation.load(Acquire)
+    }
+
+    /// A new fd took this slot: fresh tokens, a new generation.
+    pub(crate) fn open(&self) -> u32 {
+        self.tokens[0].reset();
+        self.tokens[1].reset();
+        self.timeouts[0].store(0, Relaxed);
+        self.timeouts[1].store(0, Relaxed);
+        self.nonblocking.store(false, Relaxed);
+        self.generation.fetch_add(1, AcqRel).wrapping_add(1)
+    }
+
+    /// The fd is being closed: wakes every waiter (they see `closed`), ends
+    /// the generation so in-flight events are dropped, and returns the
+    /// worker it was registered with, for the caller to deregister.
+    pub(crate) fn close(&self) -> Option<Arc<WorkerShared>> {
+        self.generation.fetch_add(1, AcqRel);
+        for dir in [Dir::Read, Dir::Write] {
+            self.tokens[dir as usize].close();
+            let waiters = std::mem::take(&mut *lock(&self.waiters[dir as usize]));
+            for w in waiters {
+                w.wake(Reason::Notified);
+            }
+        }
+        lock(&self.registered).take()
+    }
+
+    /// The token of `dir`, to snapshot before a syscall and clear after.
+    pub(crate) fn token(&self, dir: Dir) -> &Readiness {
+        &self.tokens[dir as usize]
+    }
+
+    /// Queues `waiter` for the next edge of `dir`, unless the token is
+    /// ready already (or closed): then wakes it at once. The re-check of
+    /// the blocking path, under the waiter lock.
+    pub(crate) fn register_waiter(&self, dir: Dir, waiter: Waiter) {
+        let mut queue = lock(&self.waiters[dir as usize]);
+        if self.tokens[dir as usize].snapshot().is_ready() {
+            drop(queue);
+            waiter.wake(Reason::Notified);
+        } else {
+            queue.push_back(waiter);
+        }
+    }
+
+    /// An edge of `dir` arrived (the poller): the token becomes ready and
+    /// the longest-waiting live waiter is woken.
+    pub(crate) fn deliver(&self, dir: Dir) {
+        self.tokens[dir as usize].set_ready();
+        loop {
+            let next = lock(&self.waiters[dir as usize]).pop_front();
+            match next {
+                // Woken outside the lock; a waiter whose wait already ended
+                // (timed out, say) loses, so the edge goes to the next one.
+                Some(w) if !w.wake(Reason::Notified) => continue,
+                _ => return,
+            }
+        }
+    }
+
+    /// Records that this fd is in `worker`'s epoll; `false` if it already
+    /// is in a live worker's (the caller must not add it again). A worker
+    /// that has shut down took its epoll with it: the fd is claimed anew.
+    pub(crate) fn claim_registration(&self, worker: &Arc<WorkerShared>) -> bool {
+        let mut reg = lock(&self.registered);
+        if reg.as_ref().is_some_and(|w| !w.closed.load(Relaxed)) {
+            return false;
+        }
+        *reg = Some(worker.clone());
+        true
+    }
+
+    /// Undoes `claim_registration` after the `epoll_ctl` failed.
+    pub(crate) fn unclaim_registration(&self) {
+        lock(&self.registered).take();
+    }
+
+    /// The timeout of `dir`, if set.
+    pub(crate) fn timeout(&self, dir: Dir) -> Option<Duration> {
+        match self.timeouts[dir as usize].load(Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Sets the timeout of `dir` (`None`: wait forever).
+    pub(crate) fn set_timeout(&self, dir: Dir, timeout: Option<Duration>) {
+        let nanos = timeout.map_or(0, |t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1));
+        self.timeouts[dir as usize].store(nanos, Relaxed);
+    }
+
+    /// Whether the user asked for non-blocking operations.
+    pub(crate) fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Relaxed)
+    }
+
+    /// Sets what `is_nonblocking` returns.
+    pub(crate) fn set_nonblocking(&self, on: bool) {
+        self.nonblocking.store(on, Relaxed);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> crate::loom::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,129 @@
+//! The readiness token of one direction (read or write) of one fd.
+//!
+//! One atomic word per direction (DESIGN.md decision 5, Go's `rg`/`wg`,
+//! tokio's tick):
+//!
+//! ```text
+//!  63                                          2   1   0
+//! +---------------------------------------------+---+---+
+//! |                 tick (62 bits)               | C | R |
+//! +---------------------------------------------+---+---+
+//! R  ready: an edge arrived that no syscall has used up yet
+//! C  closed: the fd is being closed, or the runtime shuts down; sticky
+//! tick  counts the edges; bumped by every `set_ready` and by `close`
+//! ```
+//!
+//! The IO path reads a [`Snapshot`] before its syscall; when the syscall
+//! says `EAGAIN` (or reads short on a stream), it calls
+//! [`Readiness::clear`] with the snapshot's tick, which clears `R` only if
+//! no edge arrived since — a stale clear never erases a newer edge (race
+//! 11). A fresh fd starts ready: its state is unknown, so the first
+//! operation tries the syscall, and edge-triggered epoll reports the
+//! readiness it has when it is registered.
+//!
+//! No context switch, no lock: loom checks this code as is.
+
+use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
+
+const READY: u64 = 0b01;
+const CLOSED: u64 = 0b10;
+const TICK: u64 = 0b100;
+
+/// One observation of a [`Readiness`] word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(u64);
+
+impl Snapshot {
+    /// Whether an edge is pending (or the fd is closed: waiting is over).
+    pub(crate) fn is_ready(self) -> bool {
+        self.0 & (READY | CLOSED) != 0
+    }
+
+    /// Whether the fd has been closed.
+    pub(crate) fn is_closed(self) -> bool {
+        self.0 & CLOSED != 0
+    }
+}
+
+/// The readiness token of one direction (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Readiness {
+    word: AtomicU64,
+}
+
+impl Readiness {
+    /// Ready, not closed, tick 0.
+    pub(crate) fn new() -> Self {
+        Self { word: AtomicU64::new(READY) }
+    }
+
+    /// Back to the state of a fresh fd (only when nothing uses the old one).
+    pub(crate) fn reset(&self) {
+        self.word.store(READY, Release);
+    }
+
+    /// The current state. Acquire: pairs with the release of `set_ready`.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.word.load(Acquire))
+    }
+
+    /// An edge arrived (the poller): ready, and a new tick.
+    pub(crate) fn set_ready(&self) {
+        self.word.fetch_add(TICK, AcqRel);
+        self.word.fetch_or(READY, AcqRel);
+    }
+
+    /// The syscall found nothing (`EAGAIN`, or a short stream read) since
+    /// `seen` was taken: clear `R`, unless an edge came in between.
+    /// Returns whether it cleared.
+    pub(crate) fn clear(&self, seen: Snapshot) -> bool {
+        let expected = seen.0 & !CLOSED;
+        if expected & READY == 0 {
+            return false; // already clear
+        }
+        self.word.compare_exchange(expected, expected & !READY, AcqRel, Acquire).is_ok()
+    }
+
+    /// Marks the direction closed for good (sticky), waking the waiting side.
+    pub(crate) fn close(&self) {
+        self.word.fetch_or(CLOSED | READY, AcqRel);
+        self.word.fetch_add(TICK, AcqRel);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_fd_is_ready_and_eagain_clears_it() {
+        let r = Readiness::new();
+        let seen = r.snapshot();
+        assert!(seen.is_ready());
+        assert!(r.clear(seen));
+        assert!(!r.snapshot().is_ready());
+    }
+
+    #[test]
+    fn a_stale_clear_keeps_a_newer_edge() {
+        let r = Readiness::new();
+        let seen = r.snapshot();
+        r.set_ready(); // an edge after the snapshot, before the EAGAIN
+        assert!(!r.clear(seen));
+        assert!(r.snapshot().is_ready());
+        let now = r.snapshot();
+        assert!(r.clear(now));
+    }
+
+    #[test]
+    fn closed_is_sticky_and_ready() {
+        let r = Readiness::new();
+        let seen = r.snapshot();
+        r.close();
+        assert!(!r.clear(seen));
+        let s = r.snapshot();
+        assert!(s.is_ready() && s.is_closed());
+        assert!(!r.clear(s), "a clear never reopens a closed direction");
+        assert!(r.snapshot().is_closed());
+    }
+}
