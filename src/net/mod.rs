@@ -1,6 +1,6 @@
 //! Networking with std's types and semantics, parking only the fiber.
 //!
-//! [`TcpListener`] and [`TcpStream`] have std's method set. Each wraps the
+//! [`TcpListener`], [`TcpStream`] and [`UdpSocket`] have std's method set. Each wraps the
 //! std socket in non-blocking mode plus an `IoSource` on the reactor:
 //! calls that cannot block (`local_addr`, `set_nodelay`, ...) go straight to
 //! std; calls that can (`accept`, `connect`, `read`, `write`, `peek`) run the
@@ -8,5 +8,7 @@
 //! thread, honouring the timeouts, like std.
 
 mod tcp;
+mod udp;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
+pub use udp::UdpSocket;

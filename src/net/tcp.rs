@@ -1,21 +1,20 @@
 //! [`TcpListener`] and [`TcpStream`].
 
-use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use crate::reactor::{Deadline, Dir, IoSource};
 use crate::sys::socket;
 
 /// The deadline of an operation on `io` in `dir`, from its timeout.
-fn deadline(io: &IoSource, dir: Dir, kind: io::ErrorKind) -> Option<Deadline> {
+pub(super) fn deadline(io: &IoSource, dir: Dir, kind: io::ErrorKind) -> Option<Deadline> {
     io.poll_desc().timeout(dir).map(|t| Deadline { at: Instant::now() + t, kind })
 }
 
 /// std's rule for timeouts: `Some(0)` is an error.
-fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
+pub(super) fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
     if timeout == Some(Duration::ZERO) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
     }
@@ -23,7 +22,10 @@ fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
 }
 
 /// Resolves `addr` and tries `f` on each address in turn, like std.
-fn each_addr<A: ToSocketAddrs, T>(addr: A, mut f: impl FnMut(&SocketAddr) -> io::Result<T>) -> io::Result<T> {
+pub(super) fn each_addr<A: ToSocketAddrs, T>(
+    addr: A,
+    mut f: impl FnMut(&SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
     let mut last = None;
     for a in addr.to_socket_addrs()? {
         match f(&a) {
@@ -479,40 +481,43 @@ impl Write for TcpStream {
     }
 }
 
+/// `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`,
+/// `From` std's type and back, and `Debug`, for a socket type of this module
+/// that has `io` and `inner` fields.
 macro_rules! fd_conversions {
     ($ty:ident) => {
-        impl AsFd for $ty {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.as_fd()
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.inner)
             }
         }
 
-        impl AsRawFd for $ty {
-            fn as_raw_fd(&self) -> RawFd {
-                self.inner.as_raw_fd()
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.inner)
             }
         }
 
-        impl IntoRawFd for $ty {
+        impl std::os::fd::IntoRawFd for $ty {
             /// Leaves the reactor and returns the fd in blocking mode, as a
             /// std socket's would be.
-            fn into_raw_fd(self) -> RawFd {
-                std::net::$ty::from(self).into_raw_fd()
+            fn into_raw_fd(self) -> std::os::fd::RawFd {
+                std::os::fd::IntoRawFd::into_raw_fd(std::net::$ty::from(self))
             }
         }
 
-        impl FromRawFd for $ty {
+        impl std::os::fd::FromRawFd for $ty {
             /// # Safety
             ///
             /// `fd` must be an open socket of this kind that the caller owns.
-            unsafe fn from_raw_fd(fd: RawFd) -> Self {
+            unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> Self {
                 // SAFETY: forwarded to the caller.
-                Self::from(unsafe { std::net::$ty::from_raw_fd(fd) })
+                Self::from(unsafe { <std::net::$ty as std::os::fd::FromRawFd>::from_raw_fd(fd) })
             }
         }
 
-        impl From<OwnedFd> for $ty {
-            fn from(fd: OwnedFd) -> Self {
+        impl From<std::os::fd::OwnedFd> for $ty {
+            fn from(fd: std::os::fd::OwnedFd) -> Self {
                 Self::from(std::net::$ty::from(fd))
             }
         }
@@ -541,13 +546,15 @@ macro_rules! fd_conversions {
             }
         }
 
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.inner.fmt(f)
             }
         }
     };
 }
+
+pub(super) use fd_conversions;
 
 fd_conversions!(TcpListener);
 fd_conversions!(TcpStream);

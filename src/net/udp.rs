@@ -1,0 +1,303 @@
+//! [`UdpSocket`].
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use super::tcp::{check_timeout, deadline, each_addr};
+use crate::reactor::{Dir, IoSource};
+
+/// A UDP socket — `std::net::UdpSocket` whose sends and receives park only
+/// the calling fiber.
+///
+/// ```
+/// let a = fiberio::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let b = fiberio::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let b_addr = b.local_addr().unwrap();
+/// let receiver = fiberio::spawn(move || {
+///     let mut buf = [0; 16];
+///     let (n, from) = b.recv_from(&mut buf).unwrap();
+///     (buf[..n].to_vec(), from)
+/// });
+/// a.send_to(b"ping", b_addr).unwrap();
+/// let (data, from) = receiver.join().unwrap();
+/// assert_eq!(data, b"ping");
+/// assert_eq!(from, a.local_addr().unwrap());
+/// ```
+pub struct UdpSocket {
+    // Dropped first: leaves the reactor before the fd closes.
+    io: IoSource,
+    inner: std::net::UdpSocket,
+}
+
+impl UdpSocket {
+    fn from_nonblocking(inner: std::net::UdpSocket) -> io::Result<Self> {
+        Ok(Self { io: IoSource::new(std::os::fd::AsFd::as_fd(&inner))?, inner })
+    }
+
+    /// Binds to `addr`, like `std::net::UdpSocket::bind`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        let inner = each_addr(addr, |a| std::net::UdpSocket::bind(a))?;
+        inner.set_nonblocking(true)?;
+        Self::from_nonblocking(inner)
+    }
+
+    fn recv_deadline(&self) -> Option<crate::reactor::Deadline> {
+        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
+    }
+
+    fn send_deadline(&self) -> Option<crate::reactor::Deadline> {
+        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
+    }
+
+    /// Receives one datagram and its sender.
+    ///
+    /// # Errors
+    ///
+    /// As std; `WouldBlock` when the read timeout passes.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv_from(buf), |_| false)
+    }
+
+    /// Like `recv_from`, leaving the datagram queued.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.peek_from(buf), |_| false)
+    }
+
+    /// Sends one datagram to `addr`.
+    ///
+    /// # Errors
+    ///
+    /// As std; `WouldBlock` when the write timeout passes.
+    pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
+        let addr = each_addr(addr, |a| Ok(*a))?;
+        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send_to(buf, addr), |_| false)
+    }
+
+    /// Sets the peer for `send` and `recv` (and filters what `recv` gets).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
+        each_addr(addr, |a| self.inner.connect(a))
+    }
+
+    /// Sends one datagram to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// As std (`NotConnected`, ...).
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send(buf), |_| false)
+    }
+
+    /// Receives one datagram from the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv(buf), |_| false)
+    }
+
+    /// Like `recv`, leaving the datagram queued.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.peek(buf), |_| false)
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// As std (`NotConnected`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// A new handle to the same socket (its timeouts are copied).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
+        let (from, to) = (self.io.poll_desc(), clone.io.poll_desc());
+        to.set_timeout(Dir::Read, from.timeout(Dir::Read));
+        to.set_timeout(Dir::Write, from.timeout(Dir::Write));
+        to.set_nonblocking(from.is_nonblocking());
+        Ok(clone)
+    }
+
+    /// Sets the receive timeout (`WouldBlock` when it passes, as std on Linux).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        check_timeout(timeout)?;
+        self.io.poll_desc().set_timeout(Dir::Read, timeout);
+        Ok(())
+    }
+
+    /// Sets the send timeout.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        check_timeout(timeout)?;
+        self.io.poll_desc().set_timeout(Dir::Write, timeout);
+        Ok(())
+    }
+
+    /// The receive timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.io.poll_desc().timeout(Dir::Read))
+    }
+
+    /// The send timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.io.poll_desc().timeout(Dir::Write))
+    }
+
+    /// With `true`, sends and receives return `WouldBlock` instead of waiting.
+    ///
+    /// # Errors
+    ///
+    /// Never; `io::Result` for std's signature.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.io.poll_desc().set_nonblocking(nonblocking);
+        Ok(())
+    }
+
+    /// Sets `SO_BROADCAST`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.inner.set_broadcast(on)
+    }
+
+    /// Reads `SO_BROADCAST`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.inner.broadcast()
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Joins an IPv4 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn join_multicast_v4(&self, group: &Ipv4Addr, interface: &Ipv4Addr) -> io::Result<()> {
+        self.inner.join_multicast_v4(group, interface)
+    }
+
+    /// Leaves an IPv4 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn leave_multicast_v4(&self, group: &Ipv4Addr, interface: &Ipv4Addr) -> io::Result<()> {
+        self.inner.leave_multicast_v4(group, interface)
+    }
+
+    /// Joins an IPv6 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.inner.join_multicast_v6(group, interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.inner.leave_multicast_v6(group, interface)
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.inner.set_multicast_loop_v4(on)
+    }
+
+    /// Sets `IP_MULTICAST_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_multicast_ttl_v4(ttl)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+}
+
+super::tcp::fd_conversions!(UdpSocket);
