@@ -74,6 +74,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod fiber;
+pub mod io;
 mod loom;
 pub mod net;
 mod reactor;

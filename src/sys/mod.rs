@@ -20,6 +20,7 @@ macro_rules! syscall {
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod fd;
 pub(crate) mod mmap;
 pub(crate) mod poll;
 pub(crate) mod signal;
