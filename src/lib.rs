@@ -77,6 +77,16 @@ mod fiber;
 pub mod io;
 mod loom;
 pub mod net;
+/// Platform-specific networking, mirroring `std::os`.
+pub mod os {
+    /// Unix-specific items.
+    pub mod unix {
+        /// Unix-domain sockets that park only the calling fiber.
+        pub mod net {
+            pub use crate::net::unix::{UnixDatagram, UnixListener, UnixStream};
+        }
+    }
+}
 mod reactor;
 mod sched;
 #[allow(dead_code)]

@@ -7,8 +7,9 @@
 //! reactor's try / clear / park loop. On a plain OS thread they block the
 //! thread, honouring the timeouts, like std.
 
-mod tcp;
+pub(crate) mod tcp;
 mod udp;
+pub(crate) mod unix;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -9,12 +9,12 @@ use crate::reactor::{Deadline, Dir, IoSource};
 use crate::sys::socket;
 
 /// The deadline of an operation on `io` in `dir`, from its timeout.
-pub(super) fn deadline(io: &IoSource, dir: Dir, kind: io::ErrorKind) -> Option<Deadline> {
+pub(crate) fn deadline(io: &IoSource, dir: Dir, kind: io::ErrorKind) -> Option<Deadline> {
     io.poll_desc().timeout(dir).map(|t| Deadline { at: Instant::now() + t, kind })
 }
 
 /// std's rule for timeouts: `Some(0)` is an error.
-pub(super) fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
+pub(crate) fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
     if timeout == Some(Duration::ZERO) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
     }
@@ -22,7 +22,7 @@ pub(super) fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
 }
 
 /// Resolves `addr` and tries `f` on each address in turn, like std.
-pub(super) fn each_addr<A: ToSocketAddrs, T>(
+pub(crate) fn each_addr<A: ToSocketAddrs, T>(
     addr: A,
     mut f: impl FnMut(&SocketAddr) -> io::Result<T>,
 ) -> io::Result<T> {
@@ -485,7 +485,7 @@ impl Write for TcpStream {
 /// `From` std's type and back, and `Debug`, for a socket type of this module
 /// that has `io` and `inner` fields.
 macro_rules! fd_conversions {
-    ($ty:ident) => {
+    ($ty:ident, $std:ty) => {
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(&self.inner)
@@ -502,7 +502,7 @@ macro_rules! fd_conversions {
             /// Leaves the reactor and returns the fd in blocking mode, as a
             /// std socket's would be.
             fn into_raw_fd(self) -> std::os::fd::RawFd {
-                std::os::fd::IntoRawFd::into_raw_fd(std::net::$ty::from(self))
+                std::os::fd::IntoRawFd::into_raw_fd(<$std>::from(self))
             }
         }
 
@@ -512,30 +512,30 @@ macro_rules! fd_conversions {
             /// `fd` must be an open socket of this kind that the caller owns.
             unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> Self {
                 // SAFETY: forwarded to the caller.
-                Self::from(unsafe { <std::net::$ty as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+                Self::from(unsafe { <$std as std::os::fd::FromRawFd>::from_raw_fd(fd) })
             }
         }
 
         impl From<std::os::fd::OwnedFd> for $ty {
             fn from(fd: std::os::fd::OwnedFd) -> Self {
-                Self::from(std::net::$ty::from(fd))
+                Self::from(<$std>::from(fd))
             }
         }
 
-        impl From<std::net::$ty> for $ty {
+        impl From<$std> for $ty {
             /// Puts the socket in non-blocking mode and under the reactor.
             ///
             /// # Panics
             ///
             /// If the fd is beyond the 2^20 fds fiberio tracks, or `fcntl`
             /// fails on it (it is not an open socket).
-            fn from(inner: std::net::$ty) -> Self {
+            fn from(inner: $std) -> Self {
                 let wrapped = inner.set_nonblocking(true).and_then(|()| Self::from_nonblocking(inner));
                 wrapped.unwrap_or_else(|e| panic!("fiberio: cannot use this socket: {e}"))
             }
         }
 
-        impl From<$ty> for std::net::$ty {
+        impl From<$ty> for $std {
             /// Leaves the reactor and restores blocking mode.
             fn from(socket: $ty) -> Self {
                 let $ty { io, inner } = socket;
@@ -554,7 +554,7 @@ macro_rules! fd_conversions {
     };
 }
 
-pub(super) use fd_conversions;
+pub(crate) use fd_conversions;
 
-fd_conversions!(TcpListener);
-fd_conversions!(TcpStream);
+fd_conversions!(TcpListener, std::net::TcpListener);
+fd_conversions!(TcpStream, std::net::TcpStream);

@@ -300,4 +300,4 @@ impl UdpSocket {
     }
 }
 
-super::tcp::fd_conversions!(UdpSocket);
+super::tcp::fd_conversions!(UdpSocket, std::net::UdpSocket);
