@@ -83,7 +83,8 @@ pub mod os {
     pub mod unix {
         /// Unix-domain sockets that park only the calling fiber.
         pub mod net {
-            pub use crate::net::unix::{UnixDatagram, UnixListener, UnixStream};
+            pub use crate::net::unix::{UnixListener, UnixStream};
+            pub use crate::net::unix_datagram::UnixDatagram;
         }
     }
 }

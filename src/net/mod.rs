@@ -7,9 +7,11 @@
 //! reactor's try / clear / park loop. On a plain OS thread they block the
 //! thread, honouring the timeouts, like std.
 
-pub(crate) mod tcp;
+mod std_api;
+mod tcp;
 mod udp;
 pub(crate) mod unix;
+pub(crate) mod unix_datagram;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;

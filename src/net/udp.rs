@@ -4,7 +4,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use super::tcp::{check_timeout, deadline, each_addr};
+use super::std_api::{check_timeout, deadline, each_addr};
 use crate::reactor::{Dir, IoSource};
 
 /// A UDP socket — `std::net::UdpSocket` whose sends and receives park only
@@ -300,4 +300,4 @@ impl UdpSocket {
     }
 }
 
-super::tcp::fd_conversions!(UdpSocket, std::net::UdpSocket);
+super::std_api::fd_conversions!(UdpSocket, std::net::UdpSocket);

@@ -1,5 +1,5 @@
-//! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`]
-//! (public as `fiberio::os::unix::net`, mirroring std).
+//! Unix-domain streams: [`UnixListener`], [`UnixStream`] (public, with
+//! `UnixDatagram`, as `fiberio::os::unix::net`, mirroring std).
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
@@ -8,7 +8,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::tcp::{check_timeout, deadline, fd_conversions};
+use super::std_api::{check_timeout, deadline, fd_conversions};
 use crate::reactor::{Deadline, Dir, IoSource};
 
 /// A Unix-domain listener — `std::os::unix::net::UnixListener` whose
@@ -311,187 +311,8 @@ impl Write for UnixStream {
     }
 }
 
-/// A Unix-domain datagram socket — `std::os::unix::net::UnixDatagram`
-/// parking only the calling fiber.
-pub struct UnixDatagram {
-    // Dropped first: leaves the reactor before the fd closes.
-    io: IoSource,
-    inner: std::os::unix::net::UnixDatagram,
-}
-
-impl UnixDatagram {
-    fn from_nonblocking(inner: std::os::unix::net::UnixDatagram) -> io::Result<Self> {
-        Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
-    }
-
-    fn from_std(inner: std::os::unix::net::UnixDatagram) -> io::Result<Self> {
-        inner.set_nonblocking(true)?;
-        Self::from_nonblocking(inner)
-    }
-
-    /// Binds to `path`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<Self> {
-        Self::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
-    }
-
-    /// A socket bound to no address.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn unbound() -> io::Result<Self> {
-        Self::from_std(std::os::unix::net::UnixDatagram::unbound()?)
-    }
-
-    /// A connected pair of sockets.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn pair() -> io::Result<(Self, Self)> {
-        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((Self::from_std(a)?, Self::from_std(b)?))
-    }
-
-    /// Sets the peer for `send` and `recv`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
-        self.inner.connect(path)
-    }
-
-    fn recv_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
-    }
-
-    fn send_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
-    }
-
-    /// Receives one datagram and its sender's address.
-    ///
-    /// # Errors
-    ///
-    /// As std; `WouldBlock` when the read timeout passes.
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv_from(buf), |_| false)
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv(buf), |_| false)
-    }
-
-    /// Sends one datagram to the socket at `path`.
-    ///
-    /// # Errors
-    ///
-    /// As std; `WouldBlock` when the write timeout passes.
-    pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send_to(buf, path.as_ref()), |_| false)
-    }
-
-    /// Sends one datagram to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send(buf), |_| false)
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
-    }
-
-    /// Shuts down the read half, the write half, or both.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.inner.shutdown(how)
-    }
-
-    /// A new handle to the same socket (timeouts copied).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_std(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
-    /// Sets the receive timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Read, timeout);
-        Ok(())
-    }
-
-    /// Sets the send timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Write, timeout);
-        Ok(())
-    }
-
-    /// With `true`, sends and receives return `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// Takes the pending socket error.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
-    }
-}
-
 /// Copies timeouts and the non-blocking choice to a clone's descriptor.
-fn copy_settings(from: &IoSource, to: &IoSource) {
+pub(super) fn copy_settings(from: &IoSource, to: &IoSource) {
     let (from, to) = (from.poll_desc(), to.poll_desc());
     to.set_timeout(Dir::Read, from.timeout(Dir::Read));
     to.set_timeout(Dir::Write, from.timeout(Dir::Write));
@@ -500,4 +321,3 @@ fn copy_settings(from: &IoSource, to: &IoSource) {
 
 fd_conversions!(UnixListener, std::os::unix::net::UnixListener);
 fd_conversions!(UnixStream, std::os::unix::net::UnixStream);
-fd_conversions!(UnixDatagram, std::os::unix::net::UnixDatagram);
