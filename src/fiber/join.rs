@@ -54,8 +54,13 @@ impl JoinSlot {
     }
 
     /// The fiber's side: stores its result and wakes the joiner, if one
-    /// waits. Called exactly once per fiber.
+    /// waits. A second call (shutdown completing a fiber that completed
+    /// itself) is ignored; all calls for one fiber come from its worker's
+    /// thread, one after the other.
     pub(crate) fn complete(&self, result: Output) {
+        if self.is_done() {
+            return;
+        }
         // SAFETY: only `complete` writes `result`, once, before `DONE` is
         // published; the joiner reads it only after seeing `DONE`.
         self.result.with_mut(|r| unsafe { *r = Some(result) });

@@ -33,12 +33,25 @@ impl LocalMap {
         self.values.get(index)?.as_deref().map(|v| v as *const dyn Any)
     }
 
-    fn insert(&mut self, index: usize, value: Box<dyn Any>) -> *const dyn Any {
+    /// Stores `value`; if the slot was filled meanwhile (an `init` that used
+    /// its own key), the new value replaces it, as with std's `thread_local!`,
+    /// and the old one is handed back for the caller to drop *outside* any
+    /// borrow of the map — its destructor may use fiber-locals.
+    fn insert(&mut self, index: usize, value: Box<dyn Any>) -> (*const dyn Any, Option<Box<dyn Any>>) {
         if self.values.len() <= index {
             self.values.resize_with(index + 1, || None);
         }
-        let slot = self.values[index].insert(value);
-        &**slot as *const dyn Any
+        let old = self.values[index].replace(value);
+        let new = self.values[index].as_deref().expect("just stored");
+        (new as *const dyn Any, old)
+    }
+
+    /// Forgets every value without running destructors: for a map that
+    /// would otherwise be dropped on another thread (see `Task`'s `Drop`).
+    pub(crate) fn forget_all(&mut self) {
+        for value in self.values.drain(..).flatten() {
+            std::mem::forget(value);
+        }
     }
 
     fn pop(&mut self) -> Option<Box<dyn Any>> {
@@ -57,9 +70,18 @@ thread_local! {
 
 /// Drops the current fiber's local values, one at a time and outside any
 /// borrow, so a destructor may itself use fiber-locals.
+///
+/// A destructor that panics does not stop the others: every value is
+/// dropped here, on the fiber, and the first panic is raised afterwards.
 pub(crate) fn clear_current() {
+    let mut first_panic = None;
     while let Some(value) = sched::with_current_locals(|map| map.pop()).flatten() {
-        drop(value);
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value))) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        std::panic::resume_unwind(payload);
     }
 }
 
@@ -135,11 +157,13 @@ impl<T: 'static> LocalKey<T> {
                 // Initialise outside any borrow: `init` may use other keys.
                 let value: Box<dyn Any> = Box::new((self.init)());
                 let insert = |map: &mut LocalMap| map.insert(index, value);
-                if sched::in_fiber() {
+                let (ptr, spare) = if sched::in_fiber() {
                     sched::with_current_locals(insert).expect("in a fiber")
                 } else {
                     THREAD_LOCALS.with(|m| insert(&mut m.borrow_mut()))
-                }
+                };
+                drop(spare); // outside the borrow: its destructor may use locals
+                ptr
             }
         };
         // SAFETY: the value is boxed, so it stays put while the map grows; it

@@ -109,6 +109,18 @@ impl Task {
     }
 }
 
+impl Drop for Task {
+    fn drop(&mut self) {
+        // Normally empty: a fiber drops its locals before it completes. If a
+        // worker died mid-fiber, they may remain — possibly `!Send` values on
+        // the wrong thread now — so they are leaked, never dropped here.
+        self.locals.with_mut(|l| {
+            // SAFETY: `&mut self`: no fiber uses this map any more.
+            unsafe { &mut *l }.forget_all()
+        });
+    }
+}
+
 impl fmt::Debug for Task {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task").field("id", &self.id()).field("name", &self.name()).finish_non_exhaustive()

@@ -79,7 +79,16 @@ thread_local! {
 /// `register` must hand the waiter to whatever will wake it, then re-check
 /// the condition and wake the waiter itself if it already holds.
 pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    if sched::in_fiber() { sched::park_fiber(deadline, register) } else { wait_thread(deadline, register) }
+    if sched::in_fiber() {
+        sched::park_fiber(deadline, register)
+    } else if sched::worker_shutting_down() {
+        // A destructor the worker runs on its own stack during shutdown
+        // (a never-started fiber's closure): blocking the worker thread
+        // could wait on a fiber only this worker can unwind.
+        Reason::Shutdown
+    } else {
+        wait_thread(deadline, register)
+    }
 }
 
 /// The thread path of [`wait`].

@@ -5,7 +5,8 @@
 //! `block_on` does not return — not even by unwinding — before the fiber
 //! has finished or been dropped: its `Task` completes only after the body
 //! ran or was dropped (normal return, panic, forced unwind at shutdown,
-//! abandonment before start), and `block_on` waits for that completion.
+//! abandonment before start), and a drop guard waits for that completion
+//! on every path out of `block_on`.
 
 use std::panic;
 
@@ -44,10 +45,21 @@ where
         Err(e) => panic!("{e}"),
     };
     let task: Arc<Task> = handle.task().clone();
+    // On every way out of here — including unwinding, when shutdown unwinds
+    // the fiber calling `block_on` — wait until the body is finished or
+    // dropped, blocking the thread if need be, before `out` and the
+    // caller's borrows die. A body on this same worker is never waited for
+    // in vain: shutdown unwinds the newest fibers first, the body before
+    // its caller.
+    struct AwaitBody<'t>(&'t Task);
+    impl Drop for AwaitBody<'_> {
+        fn drop(&mut self) {
+            self.0.join.wait_done_blocking_thread();
+        }
+    }
+    let guard = AwaitBody(&task);
     let result = handle.join();
-    // A join cut short (the joining fiber's own runtime shutting down) has
-    // not waited for the fiber: wait for it on the thread before `out` dies.
-    task.join.wait_done_blocking_thread();
+    drop(guard);
     match result {
         Ok(()) => out.take().expect("a finished block_on fiber stored its result"),
         Err(payload) => panic::resume_unwind(payload),

@@ -116,3 +116,8 @@ pub(crate) fn schedule(task: &Task) {
 pub(crate) fn current_worker_shared<'a>() -> Option<&'a Arc<super::WorkerShared>> {
     fiber().map(|(worker, _)| &worker.shared)
 }
+
+/// Whether this thread is a worker that has begun shutting down.
+pub(crate) fn worker_shutting_down() -> bool {
+    worker().is_some_and(|w| w.is_closed())
+}

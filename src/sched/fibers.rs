@@ -45,6 +45,10 @@ pub(crate) type FiberYielder = Yielder<(), Request>;
 pub(crate) struct FiberSlot {
     pub(crate) coro: Coro,
     pub(crate) task: Arc<Task>,
+    /// When the fiber started on this worker, in its worker's count: shutdown
+    /// unwinds the newest first, so a fiber in `block_on` outlives the
+    /// fiber running its body.
+    pub(crate) order: u64,
     /// Set by the fiber when it first runs (null before); lives on its stack.
     pub(crate) yielder: *const FiberYielder,
 }
@@ -89,9 +93,16 @@ impl Fibers {
         slot
     }
 
-    /// Indices of all live slots.
-    pub(crate) fn live(&self) -> Vec<u32> {
-        (0..self.slots.len() as u32).filter(|&i| self.slots[i as usize].is_some()).collect()
+    /// Indices of all live slots, the most recently started first.
+    pub(crate) fn live_newest_first(&self) -> Vec<u32> {
+        let mut live: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (s.order, i as u32)))
+            .collect();
+        live.sort_unstable_by(|a, b| b.cmp(a));
+        live.into_iter().map(|(_, i)| i).collect()
     }
 
     /// Number of live fibers.
@@ -104,9 +115,23 @@ impl Fibers {
 pub(crate) fn abandon(fiber: Unstarted) {
     let Unstarted { task, stack, body } = fiber;
     // Drop the closure (and whatever it captured) before the joiner learns.
-    drop(body);
+    drop_or_abort(body);
     drop(stack);
     task.join.complete(shutdown_output());
+    drop_or_abort(task);
+}
+
+/// Drops a value of the user's — a closure, a result, a panic payload — on
+/// a worker's own stack. A panic there would kill the worker and strand
+/// every fiber it owns, so, as std does for a thread result that panics on
+/// drop, the process aborts with a message instead.
+pub(crate) fn drop_or_abort<T>(value: T) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value))).is_err() {
+        eprintln!(
+            "fiberio: a value dropped by a worker (a fiber's closure or unjoined result) panicked; aborting"
+        );
+        std::process::abort();
+    }
 }
 
 /// The first code a fiber runs, on its own stack.
@@ -124,12 +149,21 @@ pub(super) fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> Outpu
         let _locals = LocalsGuard;
         body()
     }));
-    let output = match output {
-        Ok(output) => output,
-        // Shutdown's forced unwind must reach corosensei's root frame.
-        Err(payload) if worker.unwinding.get() => std::panic::resume_unwind(payload),
-        Err(payload) => Err(payload),
-    };
+    if worker.unwinding.get() {
+        // Shutdown unwound this fiber (or the fiber caught that unwind and
+        // returned anyway). Returning normally ends the forced unwind as
+        // well as re-raising it would, and cannot carry a second panic
+        // into the worker. A result the fiber still produced stands.
+        match output {
+            Ok(output) => task.join.complete(output),
+            Err(payload) => {
+                drop_or_abort(payload);
+                task.join.complete(shutdown_output());
+            }
+        }
+        return;
+    }
+    let output = output.unwrap_or_else(Err);
     // Counted before the joiner can see the result, so metrics agree with it.
     worker.shared.counters.finished.bump();
     task.join.complete(output);

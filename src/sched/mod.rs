@@ -28,7 +28,8 @@ pub use metrics::WorkerMetrics;
 pub use runtime::Runtime;
 
 pub(crate) use context::{
-    current_task, current_worker_shared, in_fiber, park_fiber, schedule, with_current_locals, yield_fiber,
+    current_task, current_worker_shared, in_fiber, park_fiber, schedule, with_current_locals,
+    worker_shutting_down, yield_fiber,
 };
 pub(crate) use fibers::{Coro, FiberSlot};
 pub(crate) use queue::Unstarted;

@@ -76,10 +76,10 @@ impl RuntimeShared {
         match pushed {
             Err(fiber) => abandon(fiber),
             Ok(crowded) => {
-                if let Some(target) = notify_target {
-                    target.notify();
-                }
-                if crowded {
+                // An awake target may be busy for long: let a sleeping worker
+                // come and steal (Go's `wakep`), as for a crowded queue.
+                let target_awake = notify_target.is_some_and(|t| !t.notify());
+                if crowded || target_awake {
                     self.notify_sleeper();
                 }
             }

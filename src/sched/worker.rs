@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use corosensei::CoroutineResult;
 
-use super::fibers::{FiberSlot, Fibers, Request, abandon, fiber_main};
+use super::fibers::{FiberSlot, Fibers, Request, abandon, drop_or_abort, fiber_main};
 use super::idle::SleepState;
 use super::inbox::Inbox;
 use super::metrics::Counters;
@@ -245,7 +245,8 @@ impl Worker {
     fn start(&self, fiber: Unstarted) -> u32 {
         let Unstarted { task, stack, body } = fiber;
         let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
-        let slot = FiberSlot { coro, task, yielder: std::ptr::null() };
+        let order = self.shared.counters.started.get();
+        let slot = FiberSlot { coro, task, order, yielder: std::ptr::null() };
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
         let task = &fibers.get_mut(index).task;
@@ -295,8 +296,10 @@ impl Worker {
                 }
             }
             CoroutineResult::Return(()) => {
-                let slot = self.fibers.borrow_mut().remove(index);
-                self.stacks.borrow_mut().put(slot.coro.into_stack());
+                let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
+                self.stacks.borrow_mut().put(coro.into_stack());
+                // Possibly the last reference: an unjoined result drops here.
+                drop_or_abort(task);
             }
         }
     }
@@ -351,7 +354,7 @@ impl Worker {
             abandon(fiber);
         }
         self.unwinding.set(true);
-        let live = self.fibers.borrow().live();
+        let live = self.fibers.borrow().live_newest_first();
         for index in live {
             let slot = self.enter(index);
             // SAFETY: `slot` is live (see `enter`); field pointers only.
@@ -362,14 +365,22 @@ impl Worker {
             coro.force_unwind();
             overflow::set_running(std::ptr::null());
             self.cur.set(std::ptr::null_mut());
-            let slot = self.fibers.borrow_mut().remove(index);
-            slot.task.join.complete(shutdown_output());
-            self.stacks.borrow_mut().put(slot.coro.into_stack());
+            let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
+            if !task.join.is_done() {
+                task.join.complete(shutdown_output());
+            }
+            self.stacks.borrow_mut().put(coro.into_stack());
+            drop_or_abort(task);
         }
         self.run_queue.borrow_mut().clear();
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
         *self.timers.borrow_mut() = Timers::new();
         self.unwinding.set(false);
+    }
+
+    /// Whether shutdown has begun on this worker.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
     }
 
     /// Number of live fibers on this worker.
