@@ -174,8 +174,10 @@ impl<T: Send + 'static> JoinHandle<T> {
     ///
     /// If the fiber panicked, `Err` holds the panic payload, as
     /// `std::thread::JoinHandle::join` does; the worker and every other
-    /// fiber live on. If the runtime shut down before the fiber finished,
-    /// `Err` holds a `&'static str` saying so.
+    /// fiber live on. If the fiber's runtime shut down before it finished,
+    /// `Err` holds a `&'static str` saying so — as it does when the
+    /// *joiner's* runtime shuts down while it waits (the joined fiber may
+    /// then still finish; its result is lost).
     ///
     /// ```
     /// let h = fiberio::spawn(|| -> u32 { panic!("boom") });

@@ -241,7 +241,8 @@ impl Drop for Runtime {
         let me = std::thread::current().id();
         for thread in threads {
             // Dropped from one of its own fibers: that worker cannot be
-            // joined from itself; it exits once this fiber is unwound.
+            // joined from itself; it shuts down once this fiber suspends
+            // or returns.
             if thread.thread().id() != me {
                 let _ = thread.join();
             }
