@@ -111,3 +111,166 @@ macro_rules! fd_conversions {
 }
 
 pub(crate) use fd_conversions;
+
+/// The timeout methods every connected or datagram socket type has, with
+/// std's semantics, plus the deadlines its operations use. Expands inside an
+/// `impl` block of a type with an `io: IoSource` field.
+macro_rules! timeout_methods {
+    () => {
+        /// Sets the read timeout: a read or receive waiting longer fails
+        /// with `WouldBlock`, as std's does on Linux. `None` waits forever.
+        ///
+        /// # Errors
+        ///
+        /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+        pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> std::io::Result<()> {
+            $crate::net::std_api::check_timeout(timeout)?;
+            self.io.poll_desc().set_timeout($crate::reactor::Dir::Read, timeout);
+            Ok(())
+        }
+
+        /// Sets the write timeout (see `set_read_timeout`).
+        ///
+        /// # Errors
+        ///
+        /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+        pub fn set_write_timeout(&self, timeout: Option<std::time::Duration>) -> std::io::Result<()> {
+            $crate::net::std_api::check_timeout(timeout)?;
+            self.io.poll_desc().set_timeout($crate::reactor::Dir::Write, timeout);
+            Ok(())
+        }
+
+        /// The read timeout.
+        ///
+        /// # Errors
+        ///
+        /// Never; `io::Result` for std's signature.
+        pub fn read_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
+            Ok(self.io.poll_desc().timeout($crate::reactor::Dir::Read))
+        }
+
+        /// The write timeout.
+        ///
+        /// # Errors
+        ///
+        /// Never; `io::Result` for std's signature.
+        pub fn write_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
+            Ok(self.io.poll_desc().timeout($crate::reactor::Dir::Write))
+        }
+
+        fn read_deadline(&self) -> Option<$crate::reactor::Deadline> {
+            $crate::net::std_api::deadline(
+                &self.io,
+                $crate::reactor::Dir::Read,
+                std::io::ErrorKind::WouldBlock,
+            )
+        }
+
+        fn write_deadline(&self) -> Option<$crate::reactor::Deadline> {
+            $crate::net::std_api::deadline(
+                &self.io,
+                $crate::reactor::Dir::Write,
+                std::io::ErrorKind::WouldBlock,
+            )
+        }
+    };
+}
+pub(crate) use timeout_methods;
+
+/// `set_nonblocking`, for every socket type: with `true`, operations return
+/// `WouldBlock` instead of waiting. Expands inside an `impl` block.
+macro_rules! nonblocking_method {
+    () => {
+        /// With `true`, operations return `WouldBlock` instead of waiting.
+        ///
+        /// # Errors
+        ///
+        /// Never; `io::Result` for std's signature.
+        pub fn set_nonblocking(&self, nonblocking: bool) -> std::io::Result<()> {
+            self.io.poll_desc().set_nonblocking(nonblocking);
+            Ok(())
+        }
+    };
+}
+pub(crate) use nonblocking_method;
+
+/// `Read` and `Write` for a stream type and for `&` it, so a reader fiber
+/// and a writer fiber can share one stream. A short read or write clears
+/// the readiness token: the next call parks at once instead of making a
+/// syscall that would say `EAGAIN`.
+macro_rules! stream_io {
+    ($ty:ident) => {
+        impl std::io::Read for &$ty {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let (len, s) = (buf.len(), *self);
+                s.io.run(
+                    $crate::reactor::Dir::Read,
+                    s.read_deadline(),
+                    || std::io::Read::read(&mut &s.inner, buf),
+                    |&n| n > 0 && n < len,
+                )
+            }
+
+            fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
+                let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
+                let op = || std::io::Read::read_vectored(&mut &s.inner, bufs);
+                s.io.run($crate::reactor::Dir::Read, s.read_deadline(), op, |&n| n > 0 && n < len)
+            }
+        }
+
+        impl std::io::Write for &$ty {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let (len, s) = (buf.len(), *self);
+                s.io.run(
+                    $crate::reactor::Dir::Write,
+                    s.write_deadline(),
+                    || std::io::Write::write(&mut &s.inner, buf),
+                    |&n| n < len,
+                )
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
+                let op = || std::io::Write::write_vectored(&mut &s.inner, bufs);
+                s.io.run($crate::reactor::Dir::Write, s.write_deadline(), op, |&n| n < len)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl std::io::Read for $ty {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::io::Read::read(&mut &*self, buf)
+            }
+
+            fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
+                std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+
+        impl std::io::Write for $ty {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                std::io::Write::write(&mut &*self, buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use stream_io;
+
+/// Copies timeouts and the non-blocking choice to a clone's descriptor.
+pub(crate) fn copy_settings(from: &IoSource, to: &IoSource) {
+    let (from, to) = (from.poll_desc(), to.poll_desc());
+    to.set_timeout(Dir::Read, from.timeout(Dir::Read));
+    to.set_timeout(Dir::Write, from.timeout(Dir::Write));
+    to.set_nonblocking(from.is_nonblocking());
+}

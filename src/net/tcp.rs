@@ -1,11 +1,13 @@
 //! [`TcpListener`] and [`TcpStream`].
 
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use super::std_api::{check_timeout, deadline, each_addr, fd_conversions};
+use super::std_api::{
+    check_timeout, copy_settings, each_addr, fd_conversions, nonblocking_method, stream_io, timeout_methods,
+};
 use crate::reactor::{Deadline, Dir, IoSource};
 use crate::sys::socket;
 
@@ -36,6 +38,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::net::TcpListener) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
@@ -112,7 +116,7 @@ impl TcpListener {
     /// As std (`dup` can fail with `EMFILE`).
     pub fn try_clone(&self) -> io::Result<Self> {
         let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        clone.io.poll_desc().set_nonblocking(self.io.poll_desc().is_nonblocking());
+        copy_settings(&self.io, &clone.io);
         Ok(clone)
     }
 
@@ -141,16 +145,6 @@ impl TcpListener {
     /// As std.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
-    }
-
-    /// With `true`, `accept` returns `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
     }
 }
 
@@ -181,6 +175,9 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
+    timeout_methods!();
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::net::TcpStream) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
@@ -229,14 +226,6 @@ impl TcpStream {
         Ok(stream)
     }
 
-    fn read_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
-    }
-
-    fn write_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
-    }
-
     /// Reads without removing the data from the queue.
     ///
     /// # Errors
@@ -281,52 +270,8 @@ impl TcpStream {
     /// As std (`dup` can fail with `EMFILE`).
     pub fn try_clone(&self) -> io::Result<Self> {
         let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        let (from, to) = (self.io.poll_desc(), clone.io.poll_desc());
-        to.set_timeout(Dir::Read, from.timeout(Dir::Read));
-        to.set_timeout(Dir::Write, from.timeout(Dir::Write));
-        to.set_nonblocking(from.is_nonblocking());
+        copy_settings(&self.io, &clone.io);
         Ok(clone)
-    }
-
-    /// Sets the read timeout: a read waiting longer fails with `WouldBlock`,
-    /// as std's does on Linux. `None` waits forever.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Read, timeout);
-        Ok(())
-    }
-
-    /// Sets the write timeout (see [`set_read_timeout`](Self::set_read_timeout)).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Write, timeout);
-        Ok(())
-    }
-
-    /// The read timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Read))
-    }
-
-    /// The write timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Write))
     }
 
     /// Sets `TCP_NODELAY`.
@@ -373,85 +318,9 @@ impl TcpStream {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
     }
-
-    /// With `true`, reads and writes return `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
-    }
 }
 
-impl Read for &TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = buf.len();
-        let stream = *self;
-        // A short read drained the socket: the next read parks at once.
-        stream.io.run(Dir::Read, stream.read_deadline(), || (&stream.inner).read(buf), |&n| n > 0 && n < len)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        let len: usize = bufs.iter().map(|b| b.len()).sum();
-        let stream = *self;
-        stream.io.run(
-            Dir::Read,
-            stream.read_deadline(),
-            || (&stream.inner).read_vectored(bufs),
-            |&n| n > 0 && n < len,
-        )
-    }
-}
-
-impl Write for &TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let len = buf.len();
-        let stream = *self;
-        // A short write filled the send buffer: the next write parks at once.
-        stream.io.run(Dir::Write, stream.write_deadline(), || (&stream.inner).write(buf), |&n| n < len)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let len: usize = bufs.iter().map(|b| b.len()).sum();
-        let stream = *self;
-        stream.io.run(
-            Dir::Write,
-            stream.write_deadline(),
-            || (&stream.inner).write_vectored(bufs),
-            |&n| n < len,
-        )
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+stream_io!(TcpStream);
 
 fd_conversions!(TcpListener, std::net::TcpListener);
 fd_conversions!(TcpStream, std::net::TcpStream);

@@ -2,9 +2,8 @@
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
-use std::time::Duration;
 
-use super::std_api::{check_timeout, deadline, each_addr};
+use super::std_api::{copy_settings, each_addr, nonblocking_method, timeout_methods};
 use crate::reactor::{Dir, IoSource};
 
 /// A UDP socket — `std::net::UdpSocket` whose sends and receives park only
@@ -31,6 +30,9 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
+    timeout_methods!();
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::net::UdpSocket) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(std::os::fd::AsFd::as_fd(&inner))?, inner })
     }
@@ -46,21 +48,13 @@ impl UdpSocket {
         Self::from_nonblocking(inner)
     }
 
-    fn recv_deadline(&self) -> Option<crate::reactor::Deadline> {
-        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
-    }
-
-    fn send_deadline(&self) -> Option<crate::reactor::Deadline> {
-        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
-    }
-
     /// Receives one datagram and its sender.
     ///
     /// # Errors
     ///
     /// As std; `WouldBlock` when the read timeout passes.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv_from(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv_from(buf), |_| false)
     }
 
     /// Like `recv_from`, leaving the datagram queued.
@@ -69,7 +63,7 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.peek_from(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek_from(buf), |_| false)
     }
 
     /// Sends one datagram to `addr`.
@@ -79,7 +73,7 @@ impl UdpSocket {
     /// As std; `WouldBlock` when the write timeout passes.
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         let addr = each_addr(addr, |a| Ok(*a))?;
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send_to(buf, addr), |_| false)
+        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send_to(buf, addr), |_| false)
     }
 
     /// Sets the peer for `send` and `recv` (and filters what `recv` gets).
@@ -97,7 +91,7 @@ impl UdpSocket {
     ///
     /// As std (`NotConnected`, ...).
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send(buf), |_| false)
+        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send(buf), |_| false)
     }
 
     /// Receives one datagram from the connected peer.
@@ -106,7 +100,7 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv(buf), |_| false)
     }
 
     /// Like `recv`, leaving the datagram queued.
@@ -115,7 +109,7 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.peek(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek(buf), |_| false)
     }
 
     /// The connected peer's address.
@@ -143,61 +137,8 @@ impl UdpSocket {
     /// As std.
     pub fn try_clone(&self) -> io::Result<Self> {
         let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        let (from, to) = (self.io.poll_desc(), clone.io.poll_desc());
-        to.set_timeout(Dir::Read, from.timeout(Dir::Read));
-        to.set_timeout(Dir::Write, from.timeout(Dir::Write));
-        to.set_nonblocking(from.is_nonblocking());
+        copy_settings(&self.io, &clone.io);
         Ok(clone)
-    }
-
-    /// Sets the receive timeout (`WouldBlock` when it passes, as std on Linux).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Read, timeout);
-        Ok(())
-    }
-
-    /// Sets the send timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Write, timeout);
-        Ok(())
-    }
-
-    /// The receive timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Read))
-    }
-
-    /// The send timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Write))
-    }
-
-    /// With `true`, sends and receives return `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
     }
 
     /// Sets `SO_BROADCAST`.

@@ -1,15 +1,15 @@
 //! Unix-domain streams: [`UnixListener`], [`UnixStream`] (public, with
 //! `UnixDatagram`, as `fiberio::os::unix::net`, mirroring std).
 
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::std_api::{check_timeout, deadline, fd_conversions};
-use crate::reactor::{Deadline, Dir, IoSource};
+use super::std_api::{copy_settings, fd_conversions, nonblocking_method, stream_io, timeout_methods};
+use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain listener — `std::os::unix::net::UnixListener` whose
 /// `accept` parks only the calling fiber.
@@ -39,6 +39,8 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::os::unix::net::UnixListener) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
@@ -96,16 +98,6 @@ impl UnixListener {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
     }
-
-    /// With `true`, `accept` returns `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
-    }
 }
 
 /// A Unix-domain stream — `std::os::unix::net::UnixStream` parking only
@@ -117,6 +109,9 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
+    timeout_methods!();
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::os::unix::net::UnixStream) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
@@ -151,14 +146,6 @@ impl UnixStream {
         a.set_nonblocking(true)?;
         b.set_nonblocking(true)?;
         Ok((Self::from_nonblocking(a)?, Self::from_nonblocking(b)?))
-    }
-
-    fn read_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
-    }
-
-    fn write_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
     }
 
     /// The peer's address.
@@ -199,56 +186,6 @@ impl UnixStream {
         Ok(clone)
     }
 
-    /// Sets the read timeout (`WouldBlock` when it passes).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Read, timeout);
-        Ok(())
-    }
-
-    /// Sets the write timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Write, timeout);
-        Ok(())
-    }
-
-    /// The read timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Read))
-    }
-
-    /// The write timeout.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.io.poll_desc().timeout(Dir::Write))
-    }
-
-    /// With `true`, reads and writes return `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
-    }
-
     /// Takes the pending socket error.
     ///
     /// # Errors
@@ -259,65 +196,7 @@ impl UnixStream {
     }
 }
 
-impl Read for &UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let (len, s) = (buf.len(), *self);
-        s.io.run(Dir::Read, s.read_deadline(), || (&s.inner).read(buf), |&n| n > 0 && n < len)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
-        s.io.run(Dir::Read, s.read_deadline(), || (&s.inner).read_vectored(bufs), |&n| n > 0 && n < len)
-    }
-}
-
-impl Write for &UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let (len, s) = (buf.len(), *self);
-        s.io.run(Dir::Write, s.write_deadline(), || (&s.inner).write(buf), |&n| n < len)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
-        s.io.run(Dir::Write, s.write_deadline(), || (&s.inner).write_vectored(bufs), |&n| n < len)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Copies timeouts and the non-blocking choice to a clone's descriptor.
-pub(super) fn copy_settings(from: &IoSource, to: &IoSource) {
-    let (from, to) = (from.poll_desc(), to.poll_desc());
-    to.set_timeout(Dir::Read, from.timeout(Dir::Read));
-    to.set_timeout(Dir::Write, from.timeout(Dir::Write));
-    to.set_nonblocking(from.is_nonblocking());
-}
+stream_io!(UnixStream);
 
 fd_conversions!(UnixListener, std::os::unix::net::UnixListener);
 fd_conversions!(UnixStream, std::os::unix::net::UnixStream);

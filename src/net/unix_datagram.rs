@@ -5,11 +5,9 @@ use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
-use super::std_api::{check_timeout, deadline, fd_conversions};
-use super::unix::copy_settings;
-use crate::reactor::{Deadline, Dir, IoSource};
+use super::std_api::{copy_settings, fd_conversions, nonblocking_method, timeout_methods};
+use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain datagram socket — `std::os::unix::net::UnixDatagram`
 /// parking only the calling fiber.
@@ -20,6 +18,9 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
+    timeout_methods!();
+    nonblocking_method!();
+
     fn from_nonblocking(inner: std::os::unix::net::UnixDatagram) -> io::Result<Self> {
         Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
@@ -66,21 +67,13 @@ impl UnixDatagram {
         self.inner.connect(path)
     }
 
-    fn recv_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Read, io::ErrorKind::WouldBlock)
-    }
-
-    fn send_deadline(&self) -> Option<Deadline> {
-        deadline(&self.io, Dir::Write, io::ErrorKind::WouldBlock)
-    }
-
     /// Receives one datagram and its sender's address.
     ///
     /// # Errors
     ///
     /// As std; `WouldBlock` when the read timeout passes.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv_from(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv_from(buf), |_| false)
     }
 
     /// Receives one datagram from the connected peer.
@@ -89,7 +82,7 @@ impl UnixDatagram {
     ///
     /// As std.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.recv_deadline(), || self.inner.recv(buf), |_| false)
+        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv(buf), |_| false)
     }
 
     /// Sends one datagram to the socket at `path`.
@@ -98,7 +91,7 @@ impl UnixDatagram {
     ///
     /// As std; `WouldBlock` when the write timeout passes.
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send_to(buf, path.as_ref()), |_| false)
+        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send_to(buf, path.as_ref()), |_| false)
     }
 
     /// Sends one datagram to the connected peer.
@@ -107,7 +100,7 @@ impl UnixDatagram {
     ///
     /// As std.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.send_deadline(), || self.inner.send(buf), |_| false)
+        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send(buf), |_| false)
     }
 
     /// The local address.
@@ -146,38 +139,6 @@ impl UnixDatagram {
         let clone = Self::from_std(self.inner.try_clone()?)?;
         copy_settings(&self.io, &clone.io);
         Ok(clone)
-    }
-
-    /// Sets the receive timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Read, timeout);
-        Ok(())
-    }
-
-    /// Sets the send timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for `Some(Duration::ZERO)`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        check_timeout(timeout)?;
-        self.io.poll_desc().set_timeout(Dir::Write, timeout);
-        Ok(())
-    }
-
-    /// With `true`, sends and receives return `WouldBlock` instead of waiting.
-    ///
-    /// # Errors
-    ///
-    /// Never; `io::Result` for std's signature.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.io.poll_desc().set_nonblocking(nonblocking);
-        Ok(())
     }
 
     /// Takes the pending socket error.
