@@ -244,7 +244,17 @@ impl Drop for Runtime {
             // joined from itself; it shuts down once this fiber suspends
             // or returns.
             if thread.thread().id() != me {
-                let _ = thread.join();
+                let name = thread.thread().name().unwrap_or("fiberio worker").to_string();
+                if let Err(payload) = thread.join() {
+                    // A worker dies only on a bug in fiberio itself (user
+                    // panics are caught per fiber): say so, do not hide it.
+                    let msg = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    eprintln!("fiberio: worker thread {name} panicked: {msg}");
+                }
             }
         }
     }
