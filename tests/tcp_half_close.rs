@@ -34,6 +34,8 @@ fn reply_for(request: &[u8]) -> Vec<u8> {
     format!("got {} bytes, sum {sum}", request.len()).into_bytes()
 }
 
+type Outcome = Result<usize, ErrorKind>;
+
 /// What the `shutdown(Write)` scenario observed.
 #[derive(Debug, PartialEq)]
 struct HalfClose {
@@ -41,7 +43,7 @@ struct HalfClose {
     /// it equals the request).
     server_read: Result<(usize, bool), ErrorKind>,
     /// The server: three reads after the first EOF.
-    server_reads_after_eof: Vec<Result<usize, ErrorKind>>,
+    server_reads_after_eof: Vec<Outcome>,
     /// The client: a write after its own `shutdown(Write)`.
     client_write_after_shutdown: Result<usize, ErrorKind>,
     /// The client: what it read back after half-closing.
@@ -49,10 +51,7 @@ struct HalfClose {
 }
 
 /// The server half: reads to EOF, reads three more times, replies, closes.
-fn serve(
-    mut s: impl Read + Write,
-    expected: &[u8],
-) -> (Result<(usize, bool), ErrorKind>, Vec<Result<usize, ErrorKind>>) {
+fn serve(mut s: impl Read + Write, expected: &[u8]) -> (Result<(usize, bool), ErrorKind>, Vec<Outcome>) {
     let mut got = Vec::new();
     let read = s.read_to_end(&mut got).map(|n| (n, got == expected)).map_err(|e| e.kind());
     if read.is_err() {
