@@ -236,49 +236,98 @@ fn set_nonblocking_makes_a_fiber_get_would_block_instead_of_parking() {
     assert_eq!(after, Ok(*b"later"), "set_nonblocking(false) parks again");
 }
 
-#[test]
-fn handing_a_clone_back_to_std_leaves_the_original_non_blocking() {
-    // A dup shares its file description, and O_NONBLOCK lives there. So
-    // `std::net::TcpStream::from(clone)`, which restores blocking mode,
-    // must not make the original fiberio stream blocking: its next read on
-    // a worker would block the whole worker in `recv`.
-    let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
-    let (c, peer) = std_pair();
-    let original = TcpStream::from(c);
-    let handed_back = std::net::TcpStream::from(original.try_clone().unwrap());
-    let original_nonblocking = nonblocking(&original);
+/// An operation that must park, not block, on the original stream.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Read,
+    ReadVectored,
+    Peek,
+    Write,
+    WriteVectored,
+}
 
-    // What that does: fiber A reads the original (20 ms timeout, nothing
-    // sent); fiber B, next on the same worker, can run only if A parked.
-    // The peer sends only after 500 ms, to end A's read if it blocked.
-    let mut late_peer = peer.try_clone().unwrap();
+impl Op {
+    fn writes(self) -> bool {
+        matches!(self, Op::Write | Op::WriteVectored)
+    }
+
+    fn run(self, s: &TcpStream) -> Result<usize, ErrorKind> {
+        use std::io::{IoSlice, IoSliceMut};
+        let mut buf = [0u8; 8];
+        let data = [0u8; 64 * 1024];
+        let mut s = s;
+        kind(match self {
+            Op::Read => s.read(&mut buf),
+            Op::ReadVectored => s.read_vectored(&mut [IoSliceMut::new(&mut buf)]),
+            Op::Peek => s.peek(&mut buf),
+            Op::Write => s.write(&data),
+            Op::WriteVectored => s.write_vectored(&[IoSlice::new(&data)]),
+        })
+    }
+}
+
+/// Hands a clone of a fiberio stream back to std (which makes it
+/// blocking), then runs `op` on the original in fiber A on a one-worker
+/// runtime, with a 20 ms timeout, while fiber B waits for the worker.
+/// The peer acts only after 500 ms (sends, or drains the buffers that were
+/// filled for a write), which ends A's call if it blocked the worker.
+/// Returns A's outcome and whether B ran while A waited.
+fn op_after_a_clone_went_to_std(op: Op) -> (Result<usize, ErrorKind>, bool) {
+    let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
+    let (c, mut peer) = std_pair();
+    let original = TcpStream::from(c);
+    if op.writes() {
+        // Fill the buffers while the original is still non-blocking.
+        original.set_nonblocking(true).unwrap();
+        let chunk = vec![0u8; 256 * 1024];
+        while (&original).write(&chunk).is_ok() {}
+        original.set_nonblocking(false).unwrap();
+    }
+    let handed_back = std::net::TcpStream::from(original.try_clone().unwrap());
+    let (done, done_rx) = mpsc::channel::<()>();
     let late = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(500));
-        late_peer.write_all(b"late").unwrap();
+        if done_rx.recv_timeout(Duration::from_millis(500)).is_ok() {
+            return peer; // A returned without blocking: nothing to end
+        }
+        if op.writes() {
+            let mut sink = vec![0u8; 1024 * 1024];
+            let _ = peer.read(&mut sink);
+        } else {
+            peer.write_all(b"late").unwrap();
+        }
+        peer
     });
-    let (a_read, b_ran_while_a_waited) = rt.block_on(|| {
+    original.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    original.set_write_timeout(Some(Duration::from_millis(20))).unwrap();
+    let outcome = rt.block_on(|| {
         let b_ran = Arc::new(AtomicBool::new(false));
-        original.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-        let a = {
-            let (original, b_ran) = (&original, b_ran.clone());
-            move || {
-                let r = kind((&*original).read(&mut [0u8; 8]));
-                (r, b_ran.load(SeqCst))
-            }
-        };
-        // `block_on`'s fiber is A; B is spawned first and starts once A parks.
         let b_flag = b_ran.clone();
+        // Spawned first, B starts as soon as this fiber (A) parks.
         let b = fiberio::spawn(move || b_flag.store(true, SeqCst));
-        let out = a();
+        let r = op.run(&original);
+        let ran = b_ran.load(SeqCst);
         b.join().unwrap();
-        out
+        (r, ran)
     });
-    late.join().unwrap();
-    drop((handed_back, peer));
-    assert!(
-        b_ran_while_a_waited,
-        "the worker was blocked in the original's read (it returned {a_read:?}): the clone's \
-         conversion to std made the shared file description blocking"
-    );
-    assert!(original_nonblocking, "the original fiberio stream lost O_NONBLOCK");
+    let _ = done.send(()); // the late thread may have acted and gone already
+    drop((late.join().unwrap(), handed_back));
+    outcome
+}
+
+#[test]
+fn handing_a_clone_back_to_std_does_not_make_the_original_block_its_worker() {
+    // A dup shares its file description, and O_NONBLOCK lives there: the
+    // conversion of a clone back to std, which restores blocking mode,
+    // changes it for the original fiberio stream too. Its operations must
+    // still park (a worker must never block in a syscall): they must not
+    // depend on O_NONBLOCK (MSG_DONTWAIT does not).
+    for op in [Op::Read, Op::ReadVectored, Op::Peek, Op::Write, Op::WriteVectored] {
+        let (outcome, b_ran_while_a_waited) = op_after_a_clone_went_to_std(op);
+        assert!(
+            b_ran_while_a_waited,
+            "{op:?} on the original blocked the worker (it returned {outcome:?} once the peer \
+             acted, 500 ms later): the clone's conversion to std made the socket blocking"
+        );
+        assert_eq!(outcome, Err(ErrorKind::WouldBlock), "{op:?}: its 20 ms timeout");
+    }
 }
