@@ -22,7 +22,7 @@ use fiberio::net::TcpStream;
 
 /// Bounds every wait that a lost wakeup would make endless.
 const GUARD: Duration = Duration::from_secs(5);
-const ROUNDS: u32 = 1_500;
+const ROUNDS: u32 = 1_000;
 
 /// What the fiber that reused the fd saw.
 #[derive(Debug, PartialEq)]
