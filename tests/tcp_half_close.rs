@@ -124,7 +124,7 @@ fn shutdown_write_gives_the_peer_eof_after_the_data_and_it_can_still_reply() {
     };
     assert_eq!(std_outcome, expected, "std's reference outcome");
     let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
-    for round in 0..3 {
+    for round in 0..5 {
         assert_eq!(half_close_fiberio(&rt), std_outcome, "round {round}");
     }
 }
