@@ -290,3 +290,70 @@ fn shutdown_read_wakes_a_parked_reader_with_eof() {
         assert_eq!(read_shutdown_fiberio(&rt), std_outcome, "round {round}");
     }
 }
+
+/// Fills the buffers towards a peer that never reads, then writes on; the
+/// other side shuts the write half down under the blocked writer (with
+/// `shutdown`, after `pause`). Returns how the blocked `write_all` ended.
+fn shutdown_under_a_blocked_writer<S: Write + Send + 'static>(
+    s: S,
+    shutdown: impl FnOnce() + Send + 'static,
+    spawn: impl FnOnce(
+        Box<dyn FnOnce() -> Result<(), ErrorKind> + Send>,
+    ) -> Box<dyn FnOnce() -> Result<(), ErrorKind>>,
+    pause: impl FnOnce(),
+) -> Result<(), ErrorKind> {
+    let mut s = s;
+    let join = spawn(Box::new(move || s.write_all(&vec![1u8; 64 * 1024 * 1024]).map_err(|e| e.kind())));
+    pause();
+    shutdown();
+    join()
+}
+
+#[test]
+fn shutdown_write_wakes_a_writer_blocked_on_full_buffers_with_broken_pipe() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let _peer = listener.accept().unwrap();
+    let c2 = c.try_clone().unwrap();
+    let std_outcome = shutdown_under_a_blocked_writer(
+        c,
+        move || c2.shutdown(Shutdown::Write).unwrap(),
+        |f| {
+            let h = thread::spawn(f);
+            Box::new(move || h.join().unwrap())
+        },
+        || thread::sleep(Duration::from_millis(50)),
+    );
+    assert_eq!(std_outcome, Err(ErrorKind::BrokenPipe), "std");
+
+    let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
+    let outcome = rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        c.set_write_timeout(Some(GUARD)).unwrap();
+        let _peer = listener.accept().unwrap();
+        let c2 = c.clone();
+        shutdown_under_a_blocked_writer(
+            ArcWriter(c),
+            move || c2.shutdown(Shutdown::Write).unwrap(),
+            |f| {
+                let h = fiberio::spawn(f);
+                Box::new(move || h.join().unwrap())
+            },
+            || fiberio::sleep(Duration::from_millis(50)),
+        )
+    });
+    assert_eq!(outcome, std_outcome, "WouldBlock = the parked writer was never woken");
+}
+
+/// Writes through a shared stream.
+struct ArcWriter(Arc<TcpStream>);
+
+impl Write for ArcWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

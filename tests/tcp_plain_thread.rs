@@ -305,3 +305,34 @@ fn a_stream_moves_between_fibers_and_plain_threads() {
     drop(sender.join().unwrap());
     assert_eq!((first, second, third), (Ok(*b"one"), Ok(*b"two"), Ok(*b"sea")));
 }
+
+#[test]
+fn a_stream_outlives_its_runtime_and_parks_in_the_next_one() {
+    // Registered with a worker of the first runtime, which then shuts
+    // down: a fiber of a second runtime must be able to wait on it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    c.set_read_timeout(Some(GUARD)).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    let first = fiberio::Runtime::builder().workers(1).build().unwrap();
+    let (c, timed_out) = first.block_on(move || {
+        c.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+        let r = kind((&c).read(&mut [0u8; 4]));
+        c.set_read_timeout(Some(GUARD)).unwrap();
+        (c, r)
+    });
+    assert_eq!(timed_out, Err(ErrorKind::WouldBlock));
+    first.shutdown();
+    let second = fiberio::Runtime::builder().workers(1).build().unwrap();
+    let got = second.block_on(move || {
+        let sender = fiberio::spawn(move || {
+            fiberio::sleep(LATER);
+            peer.write_all(b"next").unwrap();
+        });
+        let mut buf = [0u8; 4];
+        let got = kind((&c).read_exact(&mut buf)).map(|()| buf);
+        sender.join().unwrap();
+        got
+    });
+    assert_eq!(got, Ok(*b"next"));
+}
