@@ -36,6 +36,15 @@ impl Waiter {
         Self { target: Target::Fiber(task), seq }
     }
 
+    /// Whether the wait this waiter ends is still open (no wake has won).
+    pub(crate) fn is_pending(&self) -> bool {
+        let park = match &self.target {
+            Target::Fiber(task) => &task.park,
+            Target::Thread(parker) => &parker.park,
+        };
+        park.reason(self.seq).is_none()
+    }
+
     /// Ends the wait with `reason` if no other wake has; returns whether
     /// this wake won. The loser does nothing (DESIGN.md decision 7).
     pub(crate) fn wake(&self, reason: Reason) -> bool {

@@ -195,9 +195,11 @@ macro_rules! nonblocking_method {
 pub(crate) use nonblocking_method;
 
 /// `Read` and `Write` for a stream type and for `&` it, so a reader fiber
-/// and a writer fiber can share one stream. A short read or write clears
-/// the readiness token: the next call parks at once instead of making a
-/// syscall that would say `EAGAIN`.
+/// and a writer fiber can share one stream. The calls are `recv`/`send`
+/// with `MSG_DONTWAIT` (and `MSG_NOSIGNAL`), so they never block a worker
+/// and never raise SIGPIPE, whatever another handle did to the socket's
+/// mode. A short read or write clears the readiness token: the next call
+/// parks at once instead of making a syscall that would say `EAGAIN`.
 macro_rules! stream_io {
     ($ty:ident) => {
         impl std::io::Read for &$ty {
@@ -206,14 +208,14 @@ macro_rules! stream_io {
                 s.io.run(
                     $crate::reactor::Dir::Read,
                     s.read_deadline(),
-                    || std::io::Read::read(&mut &s.inner, buf),
+                    || $crate::sys::socket::recv(std::os::fd::AsFd::as_fd(&s.inner), buf, false),
                     |&n| n > 0 && n < len,
                 )
             }
 
             fn read_vectored(&mut self, bufs: &mut [std::io::IoSliceMut<'_>]) -> std::io::Result<usize> {
                 let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
-                let op = || std::io::Read::read_vectored(&mut &s.inner, bufs);
+                let op = || $crate::sys::socket::recv_vectored(std::os::fd::AsFd::as_fd(&s.inner), bufs);
                 s.io.run($crate::reactor::Dir::Read, s.read_deadline(), op, |&n| n > 0 && n < len)
             }
         }
@@ -224,14 +226,14 @@ macro_rules! stream_io {
                 s.io.run(
                     $crate::reactor::Dir::Write,
                     s.write_deadline(),
-                    || std::io::Write::write(&mut &s.inner, buf),
+                    || $crate::sys::socket::send(std::os::fd::AsFd::as_fd(&s.inner), buf),
                     |&n| n < len,
                 )
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
                 let (len, s) = (bufs.iter().map(|b| b.len()).sum::<usize>(), *self);
-                let op = || std::io::Write::write_vectored(&mut &s.inner, bufs);
+                let op = || $crate::sys::socket::send_vectored(std::os::fd::AsFd::as_fd(&s.inner), bufs);
                 s.io.run($crate::reactor::Dir::Write, s.write_deadline(), op, |&n| n < len)
             }
 

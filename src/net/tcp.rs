@@ -232,7 +232,12 @@ impl TcpStream {
     ///
     /// As std; `WouldBlock` when the read timeout passes.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek(buf), |_| false)
+        self.io.run(
+            Dir::Read,
+            self.read_deadline(),
+            || socket::recv(self.inner.as_fd(), buf, true),
+            |_| false,
+        )
     }
 
     /// The remote address.

@@ -2,9 +2,11 @@
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
 
 use super::std_api::{copy_settings, each_addr, nonblocking_method, timeout_methods};
 use crate::reactor::{Dir, IoSource};
+use crate::sys::socket;
 
 /// A UDP socket — `std::net::UdpSocket` whose sends and receives park only
 /// the calling fiber.
@@ -34,7 +36,7 @@ impl UdpSocket {
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::net::UdpSocket) -> io::Result<Self> {
-        Ok(Self { io: IoSource::new(std::os::fd::AsFd::as_fd(&inner))?, inner })
+        Ok(Self { io: IoSource::new(inner.as_fd())?, inner })
     }
 
     /// Binds to `addr`, like `std::net::UdpSocket::bind`.
@@ -54,7 +56,12 @@ impl UdpSocket {
     ///
     /// As std; `WouldBlock` when the read timeout passes.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv_from(buf), |_| false)
+        self.io.run(
+            Dir::Read,
+            self.read_deadline(),
+            || socket::recv_from(self.inner.as_fd(), buf, false),
+            |_| false,
+        )
     }
 
     /// Like `recv_from`, leaving the datagram queued.
@@ -63,7 +70,12 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek_from(buf), |_| false)
+        self.io.run(
+            Dir::Read,
+            self.read_deadline(),
+            || socket::recv_from(self.inner.as_fd(), buf, true),
+            |_| false,
+        )
     }
 
     /// Sends one datagram to `addr`.
@@ -73,7 +85,12 @@ impl UdpSocket {
     /// As std; `WouldBlock` when the write timeout passes.
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         let addr = each_addr(addr, |a| Ok(*a))?;
-        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send_to(buf, addr), |_| false)
+        self.io.run(
+            Dir::Write,
+            self.write_deadline(),
+            || socket::send_to(self.inner.as_fd(), buf, &addr),
+            |_| false,
+        )
     }
 
     /// Sets the peer for `send` and `recv` (and filters what `recv` gets).
@@ -91,7 +108,7 @@ impl UdpSocket {
     ///
     /// As std (`NotConnected`, ...).
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send(buf), |_| false)
+        self.io.run(Dir::Write, self.write_deadline(), || socket::send(self.inner.as_fd(), buf), |_| false)
     }
 
     /// Receives one datagram from the connected peer.
@@ -100,7 +117,12 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.read_deadline(), || self.inner.recv(buf), |_| false)
+        self.io.run(
+            Dir::Read,
+            self.read_deadline(),
+            || socket::recv(self.inner.as_fd(), buf, false),
+            |_| false,
+        )
     }
 
     /// Like `recv`, leaving the datagram queued.
@@ -109,7 +131,12 @@ impl UdpSocket {
     ///
     /// As std.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.run(Dir::Read, self.read_deadline(), || self.inner.peek(buf), |_| false)
+        self.io.run(
+            Dir::Read,
+            self.read_deadline(),
+            || socket::recv(self.inner.as_fd(), buf, true),
+            |_| false,
+        )
     }
 
     /// The connected peer's address.

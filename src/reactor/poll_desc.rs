@@ -20,7 +20,7 @@ use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
 use std::time::Duration;
 
-use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex};
 use crate::sched::WorkerShared;
 
@@ -41,6 +41,9 @@ pub(crate) struct PollDesc {
     generation: AtomicU32,
     tokens: [Readiness; 2],
     waiters: [Mutex<VecDeque<Waiter>>; 2],
+    /// How many waiters each queue holds (some may be over already): lets
+    /// the IO path skip the lock when nobody else waits, the usual case.
+    queued: [AtomicUsize; 2],
     /// The worker whose epoll holds this fd, once a fiber has waited on it.
     registered: Mutex<Option<Arc<WorkerShared>>>,
     /// `set_read_timeout` / `set_write_timeout`, in nanoseconds; 0 = none.
@@ -58,6 +61,7 @@ impl PollDesc {
             generation: AtomicU32::new(0),
             tokens: [Readiness::new(), Readiness::new()],
             waiters: [Mutex::new(VecDeque::new()), Mutex::new(VecDeque::new())],
+            queued: [AtomicUsize::new(0), AtomicUsize::new(0)],
             registered: Mutex::new(None),
             timeouts: [AtomicU64::new(0), AtomicU64::new(0)],
             nonblocking: AtomicBool::new(false),
@@ -87,6 +91,7 @@ impl PollDesc {
         for dir in [Dir::Read, Dir::Write] {
             self.tokens[dir as usize].close();
             let waiters = std::mem::take(&mut *lock(&self.waiters[dir as usize]));
+            self.queued[dir as usize].store(0, Release);
             for w in waiters {
                 w.wake(Reason::Notified);
             }
@@ -101,26 +106,56 @@ impl PollDesc {
 
     /// Queues `waiter` for the next edge of `dir`, unless the token is
     /// ready already (or closed): then wakes it at once. The re-check of
-    /// the blocking path, under the waiter lock.
+    /// the blocking path, under the waiter lock. Waiters whose wait already
+    /// ended (timed out, say) are dropped on the way, so an idle socket read
+    /// with a timeout again and again does not grow its queue.
     pub(crate) fn register_waiter(&self, dir: Dir, waiter: Waiter) {
         let mut queue = lock(&self.waiters[dir as usize]);
         if self.tokens[dir as usize].snapshot().is_ready() {
             drop(queue);
             waiter.wake(Reason::Notified);
         } else {
+            queue.retain(Waiter::is_pending);
             queue.push_back(waiter);
+            self.queued[dir as usize].store(queue.len(), Release);
         }
     }
 
-    /// An edge of `dir` arrived (the poller): the token becomes ready and
-    /// the longest-waiting live waiter is woken.
-    pub(crate) fn deliver(&self, dir: Dir) {
-        self.tokens[dir as usize].set_ready();
+    /// An edge of `dir` arrived (the poller): the token becomes ready — for
+    /// good with `hup` (the peer hung up, or an error) — and the
+    /// longest-waiting live waiter is woken.
+    pub(crate) fn deliver(&self, dir: Dir, hup: bool) {
+        let token = &self.tokens[dir as usize];
+        if hup {
+            token.set_hup();
+        } else {
+            token.set_ready();
+        }
+        self.wake_next(dir);
+    }
+
+    /// After an operation succeeded and left `dir` ready: hands the
+    /// readiness on to the next waiter, if any, the way a blocked thread
+    /// would have been woken by the kernel (several acceptors, one edge
+    /// for two connections). Lock-free when nobody waits.
+    pub(crate) fn pass_on(&self, dir: Dir) {
+        if self.queued[dir as usize].load(Acquire) != 0 && self.tokens[dir as usize].snapshot().is_ready() {
+            self.wake_next(dir);
+        }
+    }
+
+    /// Wakes the longest-waiting waiter of `dir` whose wait is still open.
+    fn wake_next(&self, dir: Dir) {
         loop {
-            let next = lock(&self.waiters[dir as usize]).pop_front();
+            let next = {
+                let mut queue = lock(&self.waiters[dir as usize]);
+                let next = queue.pop_front();
+                self.queued[dir as usize].store(queue.len(), Release);
+                next
+            };
             match next {
                 // Woken outside the lock; a waiter whose wait already ended
-                // (timed out, say) loses, so the edge goes to the next one.
+                // loses, so the edge goes to the next one.
                 Some(w) if !w.wake(Reason::Notified) => continue,
                 _ => return,
             }

@@ -4,13 +4,17 @@
 //! tokio's tick):
 //!
 //! ```text
-//!  63                                          2   1   0
-//! +---------------------------------------------+---+---+
-//! |                 tick (62 bits)               | C | R |
-//! +---------------------------------------------+---+---+
+//!  63                                      3   2   1   0
+//! +-----------------------------------------+---+---+---+
+//! |               tick (61 bits)             | H | C | R |
+//! +-----------------------------------------+---+---+---+
 //! R  ready: an edge arrived that no syscall has used up yet
-//! C  closed: the fd is being closed, or the runtime shuts down; sticky
-//! tick  counts the edges; bumped by every `set_ready` and by `close`
+//! C  closed: the fd is being closed; sticky
+//! H  hung up: the peer closed this direction or the socket failed
+//!    (EPOLLRDHUP / EPOLLHUP / EPOLLERR); sticky, because an edge-triggered
+//!    epoll reports it once, and every later call must see the EOF or the
+//!    error at once instead of parking for an edge that will not come
+//! tick  counts the edges; bumped by every `set_ready`, `set_hup`, `close`
 //! ```
 //!
 //! The IO path reads a [`Snapshot`] before its syscall; when the syscall
@@ -25,18 +29,20 @@
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 
-const READY: u64 = 0b01;
-const CLOSED: u64 = 0b10;
-const TICK: u64 = 0b100;
+const READY: u64 = 0b001;
+const CLOSED: u64 = 0b010;
+const HUP: u64 = 0b100;
+const TICK: u64 = 0b1000;
 
 /// One observation of a [`Readiness`] word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(u64);
 
 impl Snapshot {
-    /// Whether an edge is pending (or the fd is closed: waiting is over).
+    /// Whether an edge is pending, or waiting is over for good (closed,
+    /// hung up): the operation should try its syscall.
     pub(crate) fn is_ready(self) -> bool {
-        self.0 & (READY | CLOSED) != 0
+        self.0 & (READY | CLOSED | HUP) != 0
     }
 
     /// Whether the fd has been closed.
@@ -84,6 +90,12 @@ impl Readiness {
         self.word.compare_exchange(expected, expected & !READY, AcqRel, Acquire).is_ok()
     }
 
+    /// The peer hung up this direction, or the socket failed: sticky ready.
+    pub(crate) fn set_hup(&self) {
+        self.word.fetch_add(TICK, AcqRel);
+        self.word.fetch_or(HUP | READY, AcqRel);
+    }
+
     /// Marks the direction closed for good (sticky), waking the waiting side.
     pub(crate) fn close(&self) {
         self.word.fetch_or(CLOSED | READY, AcqRel);
@@ -113,6 +125,17 @@ mod tests {
         assert!(r.snapshot().is_ready());
         let now = r.snapshot();
         assert!(r.clear(now));
+    }
+
+    #[test]
+    fn a_hang_up_survives_the_clear_of_a_short_read() {
+        let r = Readiness::new();
+        let seen = r.snapshot();
+        assert!(r.clear(seen));
+        r.set_hup(); // the last data and the FIN in one edge
+        let seen = r.snapshot();
+        assert!(r.clear(seen), "the short read clears READY");
+        assert!(r.snapshot().is_ready(), "but the hang-up keeps the reader from parking");
     }
 
     #[test]

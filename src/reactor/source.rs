@@ -77,6 +77,8 @@ impl IoSource {
                     Ok(r) => {
                         if short(&r) {
                             token.clear(seen);
+                        } else {
+                            self.pd.pass_on(dir);
                         }
                         return Ok(r);
                     }
@@ -135,7 +137,8 @@ impl IoSource {
         let events = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
         // SAFETY: `self.fd` stays open while the owner holds this source.
         let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
-        if let Err(e) = worker.epoll.add(fd, events, token(self.fd, self.generation)) {
+        let added = worker.with_fds(|fds| fds.epoll.add(fd, events, token(self.fd, self.generation)));
+        if let Err(e) = added.expect("a running worker has its fds") {
             self.pd.unclaim_registration();
             return Err(e);
         }
@@ -155,9 +158,8 @@ impl Drop for IoSource {
         // take the fd out of the epoll that holds it: a dup of the fd would
         // otherwise keep the registration alive after this fd closes.
         if let Some(worker) = self.pd.close() {
-            if !worker.closed.load(Relaxed) {
-                let _ = worker.epoll.delete(self.fd);
-            }
+            // After the worker shut down its epoll is closed: nothing to remove.
+            let _ = worker.with_fds(|fds| fds.epoll.delete(self.fd));
             worker.io_sources.fetch_sub(1, Relaxed);
         }
     }
@@ -187,10 +189,14 @@ pub(crate) fn dispatch(data: u64, events: u32) {
         return;
     }
     let events = events as i32;
-    if events & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
-        pd.deliver(Dir::Read);
+    // A hang-up or error is reported once by edge-triggered epoll: it
+    // makes the direction ready for good (see `readiness.rs`).
+    let read_hup = events & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
+    if read_hup || events & libc::EPOLLIN != 0 {
+        pd.deliver(Dir::Read, read_hup);
     }
-    if events & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
-        pd.deliver(Dir::Write);
+    let write_hup = events & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
+    if write_hup || events & libc::EPOLLOUT != 0 {
+        pd.deliver(Dir::Write, write_hup);
     }
 }

@@ -35,16 +35,21 @@ impl Worker {
             0
         } else {
             let mut events = self.events.borrow_mut();
-            let n = self.shared.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
-                panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
-            });
-            for event in &events[..n] {
-                let token = event.u64;
-                if token == Epoll::WAKE_TOKEN {
+            // The worker's own fds: open until the end of its shutdown.
+            let n = self.shared.with_fds(|fds| {
+                let n = fds.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
+                    panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
+                });
+                if events[..n].iter().any(|e| e.u64 == Epoll::WAKE_TOKEN) {
                     // Level-triggered: a wake that lands later shows up again.
-                    self.shared.eventfd.drain();
-                } else {
-                    crate::reactor::dispatch(token, event.events);
+                    fds.eventfd.drain();
+                }
+                n
+            });
+            let n = n.expect("a running worker has its fds");
+            for event in &events[..n] {
+                if event.u64 != Epoll::WAKE_TOKEN {
+                    crate::reactor::dispatch(event.u64, event.events);
                 }
             }
             n

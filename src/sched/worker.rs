@@ -36,8 +36,8 @@ use super::runtime::RuntimeShared;
 use crate::fiber::shutdown_output;
 use crate::fiber::task::{Home, Task};
 use crate::fiber::waiter::Waiter;
-use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize};
+use crate::loom::sync::{Arc, RwLock};
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::{EMPTY_EVENT, Epoll, Event};
 use crate::sys::eventfd::EventFd;
@@ -57,10 +57,11 @@ pub(crate) struct WorkerShared {
     pub(crate) inbox: Inbox,
     pub(crate) unstarted: UnstartedQueue,
     pub(crate) sleep: SleepState,
-    pub(super) eventfd: EventFd,
-    /// This worker's epoll instance. Shared so that any thread can remove
-    /// an fd from it when the fd closes (`epoll_ctl` is thread-safe).
-    pub(crate) epoll: Epoll,
+    /// This worker's epoll instance and the eventfd registered in it. Other
+    /// threads use them — to remove an fd that closes, to wake the worker —
+    /// for as long as the worker runs; the worker closes both when it shuts
+    /// down, so a socket that outlives its runtime keeps only itself open.
+    fds: RwLock<Option<WorkerFds>>,
     /// fds registered in `epoll` besides the eventfd. While it is 0, a
     /// non-blocking poll has nothing to find there — the eventfd is written
     /// only while the worker sleeps — so the worker skips the syscall.
@@ -71,7 +72,24 @@ pub(crate) struct WorkerShared {
     pub(crate) counters: Counters,
 }
 
+/// A worker's epoll instance and wake-up eventfd.
+#[derive(Debug)]
+pub(crate) struct WorkerFds {
+    pub(crate) epoll: Epoll,
+    pub(crate) eventfd: EventFd,
+}
+
 impl WorkerShared {
+    /// Runs `f` with the worker's fds; `None` once the worker has shut down.
+    pub(crate) fn with_fds<R>(&self, f: impl FnOnce(&WorkerFds) -> R) -> Option<R> {
+        self.fds.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(f)
+    }
+
+    /// Closes the worker's fds (at the end of its shutdown).
+    pub(crate) fn close_fds(&self) {
+        self.fds.write().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
     /// Creates the shared half of worker `index`: its epoll instance with
     /// the eventfd registered (level-triggered), its queues and counters.
     pub(crate) fn new(index: usize) -> io::Result<Self> {
@@ -80,13 +98,12 @@ impl WorkerShared {
         epoll.add(std::os::fd::AsFd::as_fd(&eventfd), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN)?;
         let shared = Self {
             index,
-            epoll,
+            fds: RwLock::new(Some(WorkerFds { epoll, eventfd })),
             io_sources: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             inbox: Inbox::new(),
             unstarted: UnstartedQueue::new(),
             sleep: SleepState::new(),
-            eventfd,
             counters: Counters::default(),
         };
         Ok(shared)
@@ -99,7 +116,8 @@ impl WorkerShared {
             return false;
         }
         self.counters.eventfd_writes.bump_shared();
-        if let Err(e) = self.eventfd.notify() {
+        // After shutdown there is nobody left to wake: nothing to write.
+        if let Some(Err(e)) = self.with_fds(|fds| fds.eventfd.notify()) {
             // Only EBADF/EFAULT-class errors remain here: a broken runtime.
             panic!("fiberio: cannot wake worker {}: {e}", self.index);
         }
@@ -376,6 +394,7 @@ impl Worker {
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
         *self.timers.borrow_mut() = Timers::new();
         self.unwinding.set(false);
+        self.shared.close_fds();
     }
 
     /// Whether shutdown has begun on this worker.

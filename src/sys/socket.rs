@@ -3,8 +3,9 @@
 //! `accept4` with the same flags (no extra `fcntl` per connection), and
 //! `SO_REUSEPORT` listeners. socket2 supplies the address conversions.
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
@@ -50,4 +51,68 @@ pub(crate) fn listener(addr: &SocketAddr, reuse_port: bool) -> io::Result<TcpLis
     socket.bind(&SockAddr::from(*addr))?;
     socket.listen(BACKLOG)?;
     Ok(socket.into())
+}
+
+// Per-call non-blocking IO on a socket. `MSG_DONTWAIT` makes the call return
+// `EAGAIN` instead of blocking whatever the socket's `O_NONBLOCK` says — a
+// duplicate of the fd converted back to a blocking std socket changes that
+// flag for every handle of the socket, and must not make a fiber block its
+// worker. Sends add `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never SIGPIPE.
+
+const RECV: libc::c_int = libc::MSG_DONTWAIT;
+const SEND: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+
+fn len_result(n: libc::ssize_t) -> io::Result<usize> {
+    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
+}
+
+/// `recv` into `buf` (with `MSG_PEEK` when `peek`), never blocking.
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    let flags = if peek { RECV | libc::MSG_PEEK } else { RECV };
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; `fd` is open.
+    len_result(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })
+}
+
+/// `send` of `buf`, never blocking, never raising SIGPIPE.
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes; `fd` is open.
+    len_result(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), SEND) })
+}
+
+/// `recvmsg` scattering into `bufs`, never blocking.
+pub(crate) fn recv_vectored(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+    // SAFETY: an all-zero `msghdr` is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // `IoSliceMut` is ABI-compatible with `iovec` on Unix (std documents it).
+    msg.msg_iov = bufs.as_mut_ptr().cast();
+    msg.msg_iovlen = bufs.len() as _;
+    // SAFETY: `msg` points at `bufs.len()` valid, writable iovecs.
+    len_result(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, RECV) })
+}
+
+/// `sendmsg` gathering from `bufs`, never blocking, never raising SIGPIPE.
+pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: an all-zero `msghdr` is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // `IoSlice` is ABI-compatible with `iovec` on Unix; sendmsg only reads.
+    msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = bufs.len() as _;
+    // SAFETY: `msg` points at `bufs.len()` valid iovecs.
+    len_result(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, SEND) })
+}
+
+/// `recvfrom` on an IP socket (with `MSG_PEEK` when `peek`), never blocking.
+pub(crate) fn recv_from(fd: BorrowedFd<'_>, buf: &mut [u8], peek: bool) -> io::Result<(usize, SocketAddr)> {
+    let flags = if peek { RECV | libc::MSG_PEEK } else { RECV };
+    // SAFETY: `u8` and `MaybeUninit<u8>` have the same layout, and the
+    // callee only writes initialised bytes into an initialised buffer.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+    let (n, addr) = SockRef::from(&fd).recv_from_with_flags(uninit, flags)?;
+    let addr = addr.as_socket().ok_or_else(|| io::Error::other("fiberio: received from a non-IP address"))?;
+    Ok((n, addr))
+}
+
+/// `sendto` on an IP socket, never blocking, never raising SIGPIPE.
+pub(crate) fn send_to(fd: BorrowedFd<'_>, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+    SockRef::from(&fd).send_to_with_flags(buf, &SockAddr::from(*addr), SEND)
 }
