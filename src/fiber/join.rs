@@ -48,6 +48,20 @@ pub(crate) struct JoinSlot {
 // handed over by the `state` transitions documented on the type.
 unsafe impl Sync for JoinSlot {}
 
+impl Drop for JoinSlot {
+    fn drop(&mut self) {
+        // An unjoined result is user code to drop: guard it (see
+        // `drop_or_abort`). Joined results were taken: nothing runs here.
+        let result = self.result.with_mut(|r| {
+            // SAFETY: `&mut self`: nobody else reaches the slot any more.
+            unsafe { (*r).take() }
+        });
+        if let Some(result) = result {
+            drop_or_abort(result);
+        }
+    }
+}
+
 impl JoinSlot {
     pub(crate) fn new() -> Self {
         Self { state: AtomicU8::new(EMPTY), result: UnsafeCell::new(None), waiter: UnsafeCell::new(None) }
@@ -216,4 +230,18 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// A payload for a fiber that never ran because its runtime shut down.
 pub(crate) fn shutdown_output() -> Output {
     Err(Box::new(SHUTDOWN_MESSAGE))
+}
+
+/// Drops a value of the user's that nobody will see again — an unjoined
+/// result, a never-started closure, a panic payload — possibly on a
+/// worker's own stack, where a panic would kill the worker and strand every
+/// fiber it owns. So, as std does for a thread result that panics on drop,
+/// the process aborts with a message instead.
+pub(crate) fn drop_or_abort<T>(value: T) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value))).is_err() {
+        eprintln!(
+            "fiberio: a value dropped by a worker (a fiber's closure or unjoined result) panicked; aborting"
+        );
+        std::process::abort();
+    }
 }

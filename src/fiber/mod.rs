@@ -22,5 +22,5 @@ pub use join::JoinHandle;
 pub use local::LocalKey;
 
 pub(crate) use builder::check_stack_size;
-pub(crate) use join::shutdown_output;
+pub(crate) use join::{drop_or_abort, shutdown_output};
 pub(crate) use local::{LocalMap, clear_current};

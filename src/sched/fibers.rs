@@ -23,7 +23,7 @@ use super::queue::Unstarted;
 use crate::fiber::park::Seq;
 use crate::fiber::task::Output;
 use crate::fiber::task::Task;
-use crate::fiber::{clear_current, shutdown_output};
+use crate::fiber::{clear_current, drop_or_abort, shutdown_output};
 use crate::loom::sync::Arc;
 use crate::stack::FiberStack;
 
@@ -118,20 +118,6 @@ pub(crate) fn abandon(fiber: Unstarted) {
     drop_or_abort(body);
     drop(stack);
     task.join.complete(shutdown_output());
-    drop_or_abort(task);
-}
-
-/// Drops a value of the user's — a closure, a result, a panic payload — on
-/// a worker's own stack. A panic there would kill the worker and strand
-/// every fiber it owns, so, as std does for a thread result that panics on
-/// drop, the process aborts with a message instead.
-pub(crate) fn drop_or_abort<T>(value: T) {
-    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value))).is_err() {
-        eprintln!(
-            "fiberio: a value dropped by a worker (a fiber's closure or unjoined result) panicked; aborting"
-        );
-        std::process::abort();
-    }
 }
 
 /// The first code a fiber runs, on its own stack.

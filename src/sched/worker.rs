@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use corosensei::CoroutineResult;
 
-use super::fibers::{FiberSlot, Fibers, Request, abandon, drop_or_abort, fiber_main};
+use super::fibers::{FiberSlot, Fibers, Request, abandon, fiber_main};
 use super::idle::SleepState;
 use super::inbox::Inbox;
 use super::metrics::Counters;
@@ -316,8 +316,9 @@ impl Worker {
             CoroutineResult::Return(()) => {
                 let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
                 self.stacks.borrow_mut().put(coro.into_stack());
-                // Possibly the last reference: an unjoined result drops here.
-                drop_or_abort(task);
+                // Possibly the last reference; an unjoined result's drop is
+                // guarded by `JoinSlot`'s `Drop`.
+                drop(task);
             }
         }
     }
@@ -388,7 +389,7 @@ impl Worker {
                 task.join.complete(shutdown_output());
             }
             self.stacks.borrow_mut().put(coro.into_stack());
-            drop_or_abort(task);
+            drop(task);
         }
         self.run_queue.borrow_mut().clear();
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
