@@ -53,11 +53,13 @@ pub(crate) struct Task {
     locals: UnsafeCell<LocalMap>,
 }
 
-// SAFETY: `home` is written once before the fiber runs and only read after a
-// synchronising CAS on `park` (see the field doc). `locals` is touched only
-// by the fiber itself, on the worker that runs it, and is emptied before the
-// fiber completes, so no `!Send` value is ever dropped or seen elsewhere.
-// Every other field is `Send + Sync` by itself.
+// Why a `Task` may cross threads: `home` is written once before the fiber
+// runs and only read after a synchronising CAS on `park` (see the field
+// doc); `locals` is touched only by the fiber itself, on the worker that
+// runs it, and is emptied before the fiber completes (or leaked by `Drop`),
+// so no `!Send` value is ever dropped or seen elsewhere; every other field
+// is `Send + Sync` by itself.
+// SAFETY: the invariants just above.
 unsafe impl Send for Task {}
 // SAFETY: as for `Send` above.
 unsafe impl Sync for Task {}

@@ -109,10 +109,10 @@ impl FiberStack {
     pub(crate) fn trim(&mut self) {
         let lo = self.guard().end;
         let hi = self.top() - TRIM_KEEP.min(self.size());
-        // SAFETY: `[lo, hi)` lies in this stack's own mapping, above the
-        // guard. `&mut self` proves no coroutine runs on it (a coroutine
-        // owns its stack, or borrows it mutably, while it exists), so no
-        // frame lives in the discarded pages.
+        // `[lo, hi)` lies in this stack's own mapping, above the guard, and
+        // `&mut self` proves no coroutine runs on it (a coroutine owns its
+        // stack, or borrows it mutably, while it exists).
+        // SAFETY: so no frame lives in the discarded pages.
         let res = unsafe { mmap::discard(lo, hi - lo) };
         // madvise on our own page-aligned private mapping cannot fail.
         debug_assert!(res.is_ok(), "madvise: {res:?}");
@@ -155,10 +155,11 @@ impl Drop for FiberStack {
     }
 }
 
-// SAFETY: `base()` and `limit()` are the page-aligned (hence 16-byte
-// aligned) ends of one mapping owned by `self` for its whole life; the
-// lowest page is PROT_NONE (set in `new`, never changed) and the usable
-// part above it is at least MIN_STACK_SIZE, more than corosensei's 4 KiB.
+// `base()` and `limit()` are the page-aligned (hence 16-byte aligned) ends
+// of one mapping owned by `self` for its whole life; the lowest page is
+// PROT_NONE (set in `new`, never changed) and the usable part above it is
+// at least MIN_STACK_SIZE, more than corosensei's 4 KiB.
+// SAFETY: those are the guarantees `Stack` requires.
 unsafe impl Stack for FiberStack {
     #[inline]
     fn base(&self) -> StackPointer {
