@@ -90,7 +90,6 @@ pub mod os {
 }
 mod reactor;
 mod sched;
-#[allow(dead_code)]
 mod stack;
 mod sys;
 mod time;

@@ -38,7 +38,6 @@ impl Epoll {
     }
 
     /// Removes `fd` from the interest list.
-    #[allow(dead_code)] // used by the reactor (next issue) and tests
     pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
         syscall!(epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev))?;
