@@ -10,7 +10,7 @@
 
 mod arena;
 mod poll_desc;
-mod readiness;
+pub(crate) mod readiness;
 mod source;
 
 pub(crate) use poll_desc::Dir;
