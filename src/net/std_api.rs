@@ -276,3 +276,57 @@ pub(crate) fn copy_settings(from: &IoSource, to: &IoSource) {
     to.set_timeout(Dir::Write, from.timeout(Dir::Write));
     to.set_nonblocking(from.is_nonblocking());
 }
+
+/// `try_clone` and `take_error`, the same for every socket type: a clone is
+/// a `dup` of the fd under the reactor, with this handle's timeouts and
+/// non-blocking choice. Expands inside an `impl` block of a type with `io`
+/// and `inner` fields and a `from_nonblocking` constructor.
+macro_rules! handle_methods {
+    () => {
+        /// A new handle to the same socket; its timeouts and non-blocking
+        /// setting are copied.
+        ///
+        /// # Errors
+        ///
+        /// As std (`dup` can fail with `EMFILE`).
+        pub fn try_clone(&self) -> std::io::Result<Self> {
+            let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
+            $crate::net::std_api::copy_settings(&self.io, &clone.io);
+            Ok(clone)
+        }
+
+        /// Takes the pending socket error (`SO_ERROR`).
+        ///
+        /// # Errors
+        ///
+        /// As std.
+        pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+            self.inner.take_error()
+        }
+    };
+}
+pub(crate) use handle_methods;
+
+/// `set_ttl` and `ttl` (`IP_TTL`), for the IP socket types.
+macro_rules! ttl_methods {
+    () => {
+        /// Sets `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// As std.
+        pub fn set_ttl(&self, ttl: u32) -> std::io::Result<()> {
+            self.inner.set_ttl(ttl)
+        }
+
+        /// Reads `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// As std.
+        pub fn ttl(&self) -> std::io::Result<u32> {
+            self.inner.ttl()
+        }
+    };
+}
+pub(crate) use ttl_methods;

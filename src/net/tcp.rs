@@ -6,7 +6,8 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use super::std_api::{
-    check_timeout, copy_settings, each_addr, fd_conversions, nonblocking_method, stream_io, timeout_methods,
+    check_timeout, each_addr, fd_conversions, handle_methods, nonblocking_method, stream_io, timeout_methods,
+    ttl_methods,
 };
 use crate::reactor::{Deadline, Dir, IoSource};
 use crate::sys::socket;
@@ -38,6 +39,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    handle_methods!();
+    ttl_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::net::TcpListener) -> io::Result<Self> {
@@ -108,44 +111,6 @@ impl TcpListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
-
-    /// A new handle to the same socket.
-    ///
-    /// # Errors
-    ///
-    /// As std (`dup` can fail with `EMFILE`).
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
-    }
 }
 
 /// The iterator of [`TcpListener::incoming`].
@@ -175,6 +140,8 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
+    handle_methods!();
+    ttl_methods!();
     timeout_methods!();
     nonblocking_method!();
 
@@ -268,17 +235,6 @@ impl TcpStream {
         self.inner.shutdown(how)
     }
 
-    /// A new handle to the same connection (its timeouts are copied).
-    ///
-    /// # Errors
-    ///
-    /// As std (`dup` can fail with `EMFILE`).
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
     /// Sets `TCP_NODELAY`.
     ///
     /// # Errors
@@ -295,33 +251,6 @@ impl TcpStream {
     /// As std.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.inner.nodelay()
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
     }
 }
 

@@ -4,7 +4,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
 
-use super::std_api::{copy_settings, each_addr, nonblocking_method, timeout_methods};
+use super::std_api::{each_addr, handle_methods, nonblocking_method, timeout_methods, ttl_methods};
 use crate::reactor::{Dir, IoSource};
 use crate::sys::socket;
 
@@ -32,6 +32,8 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
+    handle_methods!();
+    ttl_methods!();
     timeout_methods!();
     nonblocking_method!();
 
@@ -157,17 +159,6 @@ impl UdpSocket {
         self.inner.local_addr()
     }
 
-    /// A new handle to the same socket (its timeouts are copied).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
     /// Sets `SO_BROADCAST`.
     ///
     /// # Errors
@@ -184,24 +175,6 @@ impl UdpSocket {
     /// As std.
     pub fn broadcast(&self) -> io::Result<bool> {
         self.inner.broadcast()
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
     }
 
     /// Joins an IPv4 multicast group.
@@ -256,15 +229,6 @@ impl UdpSocket {
     /// As std.
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         self.inner.set_multicast_ttl_v4(ttl)
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
     }
 }
 

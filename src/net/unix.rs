@@ -8,7 +8,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::std_api::{copy_settings, fd_conversions, nonblocking_method, stream_io, timeout_methods};
+use super::std_api::{fd_conversions, handle_methods, nonblocking_method, stream_io, timeout_methods};
 use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain listener — `std::os::unix::net::UnixListener` whose
@@ -39,6 +39,7 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
+    handle_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::os::unix::net::UnixListener) -> io::Result<Self> {
@@ -80,24 +81,6 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
-
-    /// A new handle to the same socket.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn try_clone(&self) -> io::Result<Self> {
-        Self::from_nonblocking(self.inner.try_clone()?)
-    }
-
-    /// Takes the pending socket error.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
-    }
 }
 
 /// A Unix-domain stream — `std::os::unix::net::UnixStream` parking only
@@ -109,6 +92,7 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
+    handle_methods!();
     timeout_methods!();
     nonblocking_method!();
 
@@ -173,26 +157,6 @@ impl UnixStream {
     /// As std.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.shutdown(how)
-    }
-
-    /// A new handle to the same connection (timeouts copied).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
-    /// Takes the pending socket error.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
     }
 }
 

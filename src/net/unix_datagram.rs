@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::std_api::{copy_settings, fd_conversions, nonblocking_method, timeout_methods};
+use super::std_api::{fd_conversions, handle_methods, nonblocking_method, timeout_methods};
 use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain datagram socket — `std::os::unix::net::UnixDatagram`
@@ -18,6 +18,7 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
+    handle_methods!();
     timeout_methods!();
     nonblocking_method!();
 
@@ -128,26 +129,6 @@ impl UnixDatagram {
     /// As std.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.shutdown(how)
-    }
-
-    /// A new handle to the same socket (timeouts copied).
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_std(self.inner.try_clone()?)?;
-        copy_settings(&self.io, &clone.io);
-        Ok(clone)
-    }
-
-    /// Takes the pending socket error.
-    ///
-    /// # Errors
-    ///
-    /// As std.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.inner.take_error()
     }
 }
 
