@@ -91,10 +91,11 @@ pub mod os {
 mod reactor;
 mod sched;
 mod stack;
+pub mod sync;
 mod sys;
 mod time;
 
-pub use fiber::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
+pub use fiber::{Builder, Cancelled, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
 pub use time::{sleep, sleep_until};
 

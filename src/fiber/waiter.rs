@@ -45,25 +45,70 @@ impl Waiter {
         park.reason(self.seq).is_none()
     }
 
+    /// Which wait this waiter ends, to find it again in a queue.
+    pub(crate) fn key(&self) -> WaitKey {
+        let ptr = match &self.target {
+            Target::Fiber(task) => Arc::as_ptr(task) as usize,
+            Target::Thread(parker) => Arc::as_ptr(parker) as usize,
+        };
+        WaitKey { ptr, seq: self.seq }
+    }
+
     /// Ends the wait with `reason` if no other wake has; returns whether
     /// this wake won. The loser does nothing (DESIGN.md decision 7).
     pub(crate) fn wake(&self, reason: Reason) -> bool {
+        match (self.decide(reason), &self.target) {
+            (Wake::Lost, _) => false,
+            (Wake::WonRunning, Target::Fiber(_)) => true,
+            (Wake::WonParked, Target::Fiber(task)) => {
+                sched::schedule(task);
+                true
+            }
+            (_, Target::Thread(parker)) => {
+                parker.thread.unpark();
+                true
+            }
+        }
+    }
+
+    /// The deciding half of [`wake`](Self::wake), for a waker that holds a
+    /// lock: a win returns the [`Wakeup`] that makes the fiber or thread
+    /// run, to be run once the lock is released (it may write an eventfd).
+    pub(crate) fn claim(self, reason: Reason) -> Option<Wakeup> {
+        match self.decide(reason) {
+            Wake::Lost => None,
+            Wake::WonRunning if matches!(self.target, Target::Fiber(_)) => Some(Wakeup(None)),
+            _ => Some(Wakeup(Some(self.target))),
+        }
+    }
+
+    fn decide(&self, reason: Reason) -> Wake {
         match &self.target {
-            Target::Fiber(task) => match task.park.wake(self.seq, reason) {
-                Wake::Lost => false,
-                Wake::WonRunning => true,
-                Wake::WonParked => {
-                    sched::schedule(task);
-                    true
-                }
-            },
-            Target::Thread(parker) => match parker.park.wake(self.seq, reason) {
-                Wake::Lost => false,
-                Wake::WonRunning | Wake::WonParked => {
-                    parker.thread.unpark();
-                    true
-                }
-            },
+            Target::Fiber(task) => task.park.wake(self.seq, reason),
+            Target::Thread(parker) => parker.park.wake(self.seq, reason),
+        }
+    }
+}
+
+/// Identifies one wait of one fiber or thread (see [`Waiter::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WaitKey {
+    ptr: usize,
+    seq: Seq,
+}
+
+/// A won wake whose fiber or thread is yet to be made runnable.
+#[derive(Debug)]
+#[must_use = "a won wake must be run, or its fiber never resumes"]
+pub(crate) struct Wakeup(Option<Target>);
+
+impl Wakeup {
+    /// Makes the woken fiber runnable (on its worker) or unparks the thread.
+    pub(crate) fn run(self) {
+        match self.0 {
+            None => {}
+            Some(Target::Fiber(task)) => sched::schedule(&task),
+            Some(Target::Thread(parker)) => parker.thread.unpark(),
         }
     }
 }

@@ -35,3 +35,10 @@ pub(crate) mod thread {
 pub(crate) mod static_atomic {
     pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 }
+
+/// Locks an internal mutex. fiberio runs no user code under its internal
+/// locks, so a poisoned one only means a panic elsewhere on that thread:
+/// the data is consistent and the lock is taken anyway.
+pub(crate) fn lock<T>(m: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -50,7 +50,8 @@ pub fn sleep_until(deadline: Instant) {
     // Only the timer (or shutdown) ends this wait: nothing to register.
     loop {
         match wait(Some(deadline), |_| {}) {
-            Reason::TimedOut | Reason::Shutdown | Reason::Cancelled => return,
+            Reason::TimedOut | Reason::Shutdown => return,
+            Reason::Cancelled => crate::fiber::cancel::unwind(),
             Reason::Notified => continue,
         }
     }
