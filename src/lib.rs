@@ -72,6 +72,9 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+// Under `--cfg loom`, `spawn` runs fibers as loom threads (the user loom
+// mode): the scheduler still compiles but goes unused.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod fiber;
 pub mod io;
@@ -288,6 +291,23 @@ pub mod __loom {
         pub fn clear(&self, seen: Snapshot) -> bool {
             self.0.clear(seen.0)
         }
+    }
+
+    /// Switches on, for the models run on this thread, `Condvar::wait`
+    /// unlocking its mutex before queuing (race 10's broken variant).
+    pub fn break_condvar_order() {
+        crate::loom::mutation::set(Some(crate::loom::mutation::Mutation::CondvarUnlockBeforeRegister));
+    }
+
+    /// Switches on a `Mutex` locker that queues without re-checking for an
+    /// unlock (race 10's broken variant).
+    pub fn break_mutex_recheck() {
+        crate::loom::mutation::set(Some(crate::loom::mutation::Mutation::MutexNoRecheck));
+    }
+
+    /// Switches every deliberate defect off again.
+    pub fn unbreak() {
+        crate::loom::mutation::set(None);
     }
 }
 

@@ -131,6 +131,9 @@ impl Drop for Task {
         // Normally empty: a fiber drops its locals before it completes. If a
         // worker died mid-fiber, they may remain — possibly `!Send` values on
         // the wrong thread now — so they are leaked, never dropped here.
+        if crate::loom::cells_unreachable() {
+            return;
+        }
         self.locals.with_mut(|l| {
             // SAFETY: `&mut self`: no fiber uses this map any more.
             unsafe { &mut *l }.forget_all()

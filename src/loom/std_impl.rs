@@ -15,7 +15,7 @@ pub(crate) mod sync {
 }
 
 pub(crate) mod thread {
-    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
+    pub(crate) use std::thread::{Thread, current, park, park_timeout, sleep, yield_now};
 }
 
 pub(crate) mod cell {
