@@ -19,7 +19,7 @@ use super::poll_desc::{Dir, PollDesc};
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::wait;
 use crate::loom::sync::atomic::Ordering::Relaxed;
-use crate::sched;
+use crate::{sched, sys};
 use crate::sys::poll::wait_fd;
 
 /// When a wait gives up, and with which error kind (std uses `WouldBlock`
@@ -82,10 +82,10 @@ impl IoSource {
                         }
                         return Ok(r);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    Err(e) if sys::would_block(&e) => {
                         token.clear(seen);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if sys::interrupted(&e) => continue,
                     Err(e) => return Err(e),
                 }
             }
@@ -102,8 +102,8 @@ impl IoSource {
     ) -> io::Result<R> {
         loop {
             match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if sys::would_block(&e) => {}
+                Err(e) if sys::interrupted(&e) => continue,
                 other => return other,
             }
             // SAFETY: `self.fd` stays open while the owner holds this source.
