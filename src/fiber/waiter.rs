@@ -129,3 +129,24 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
         }
     })
 }
+
+/// For the loom models (`src/loom_api/`): a parker per loom thread, made
+/// explicitly — `PARKER`, a std thread-local, cannot serve loom's threads,
+/// which share one OS thread and one execution each.
+#[cfg(loom)]
+impl ThreadParker {
+    /// A parker for the calling thread.
+    pub(crate) fn for_current() -> Arc<Self> {
+        Arc::new(Self { park: ParkState::new(), thread: thread::current() })
+    }
+
+    /// Its park state.
+    pub(crate) fn park_state(&self) -> &ParkState {
+        &self.park
+    }
+
+    /// The waiter that ends wait `seq` of this parker (unparking its thread).
+    pub(crate) fn waiter(this: &Arc<Self>, seq: Seq) -> Waiter {
+        Waiter { target: Target::Thread(this.clone()), seq }
+    }
+}

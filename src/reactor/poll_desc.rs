@@ -124,7 +124,10 @@ impl PollDesc {
     /// An edge of `dir` arrived (the poller): the token becomes ready — for
     /// good with `hup` (the peer hung up, or an error) — and the
     /// longest-waiting live waiter is woken.
-    pub(crate) fn deliver(&self, dir: Dir, hup: bool) {
+    pub(crate) fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
+        if self.generation() != generation {
+            return;
+        }
         let token = &self.tokens[dir as usize];
         if hup {
             token.set_hup();
