@@ -13,12 +13,15 @@
 pub mod broken;
 
 /// Runs `model` under loom with at most `preemptions` preemptions per
-/// execution (`None`: every interleaving). `LOOM_MAX_PREEMPTIONS`, when
-/// set, overrides the bound — to re-check a model more deeply by hand.
+/// execution (`None`: every interleaving). To re-check a model more deeply
+/// by hand, `LOOM_MAX_PREEMPTIONS=n` overrides the bound and
+/// `FIBERIO_LOOM_EXHAUSTIVE=1` lifts it.
 #[cfg(loom)]
 pub fn check(preemptions: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+    if std::env::var_os("FIBERIO_LOOM_EXHAUSTIVE").is_some() {
+        builder.preemption_bound = None;
+    } else if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
         builder.preemption_bound = preemptions;
     }
     builder.check(model);

@@ -50,9 +50,17 @@ impl ParkState {
     pub fn begin(&self) -> u64 {
         self.0.begin().expect("never closed in the models")
     }
+    /// Opens a wait; `Err(reason)` once the state is closed.
+    pub fn try_begin(&self) -> Result<u64, u8> {
+        self.0.begin().map_err(|r| r as u8)
+    }
     /// Commits the park of wait `seq`.
     pub fn commit(&self, seq: u64) -> bool {
         self.0.commit(seq)
+    }
+    /// Closes the state for good (runtime shutdown), ending the open wait.
+    pub fn close(&self) -> u8 {
+        wake(self.0.close())
     }
     /// Tries to end wait `seq`.
     pub fn wake(&self, seq: u64, r: u8) -> u8 {

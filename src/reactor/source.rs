@@ -185,6 +185,10 @@ fn closed() -> io::Error {
 pub(crate) fn dispatch(data: u64, events: u32) {
     let (fd, generation) = (data as u32 as RawFd, (data >> 32) as u32);
     let Some(pd) = arena::get(fd) else { return };
+    // A cheap early out; `deliver` checks again under its lock.
+    if pd.generation() != generation {
+        return;
+    }
     let events = events as i32;
     // A hang-up or error is reported once by edge-triggered epoll: it
     // makes the direction ready for good (see `readiness.rs`).
