@@ -58,7 +58,8 @@ impl ClosingFd for broken::PdWakesBeforeClosing {
 /// token closed), and its retry sees the fd closed — an error, not
 /// another wait.
 ///
-/// Bound: none — two threads, every interleaving, in milliseconds.
+/// Bound: none — two threads, every interleaving, in milliseconds (the
+/// broken variant is caught from bound 1).
 fn fd_close_model<F: ClosingFd>(preemptions: Option<usize>) {
     check(preemptions, || {
         let fd = Arc::new(F::default());
@@ -136,7 +137,8 @@ park!(broken::ParkCloseByStore, begin);
 /// that blocks) fails at once — the closed state is sticky — and a late
 /// wake loses.
 ///
-/// Bound: none — two threads, every interleaving, in milliseconds.
+/// Bound: none — two threads, every interleaving, in milliseconds (the
+/// broken variant is caught from bound 1).
 fn shutdown_model<P: Park>(preemptions: Option<usize>) {
     check(preemptions, || {
         let p = Arc::new(P::default());
@@ -206,7 +208,9 @@ reused!(DispatchIgnoresGeneration, DispatchChecksGenerationEarly);
 /// and parks. Asserts: the stale event neither makes the new fd ready nor
 /// wakes its waiter.
 ///
-/// Bound: none — two threads, every interleaving, in milliseconds.
+/// Bound: none — two threads, every interleaving, in milliseconds (both
+/// broken variants are caught at bound 0: the poller's thread runs its
+/// check, blocks on the waiter lock the owner holds, and delivers late).
 fn fd_reuse_model<F: ReusedFd>(preemptions: Option<usize>) {
     check(preemptions, || {
         let fd = Arc::new(F::default());
