@@ -101,7 +101,10 @@ fn accept_model<L: Listener>(preemptions: Option<usize>) {
         l.pd().deliver(generation, Dir::Read, false);
         let parks: Vec<usize> = acceptors.into_iter().map(|h| h.join().unwrap()).collect();
         assert_eq!(backlog.load(Acquire), 0, "accept: a connection left in the backlog");
-        assert!(parks.iter().all(|&p| p <= 2), "accept: an acceptor woken again and again for nothing: {parks:?}");
+        assert!(
+            parks.iter().all(|&p| p <= 2),
+            "accept: an acceptor woken again and again for nothing: {parks:?}"
+        );
     });
 }
 

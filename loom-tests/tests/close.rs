@@ -79,7 +79,10 @@ fn fd_close_model<F: ClosingFd>(preemptions: Option<usize>) {
         closer.join().unwrap();
         if let Some(seq) = wait {
             assert!(fiber.reason(seq).is_some(), "fd close: a fiber parked on the closed fd is never woken");
-            assert!(fd.snapshot().is_closed(), "fd close: the woken fiber's retry does not see the fd closed");
+            assert!(
+                fd.snapshot().is_closed(),
+                "fd close: the woken fiber's retry does not see the fd closed"
+            );
         }
     });
 }
@@ -228,8 +231,15 @@ fn fd_reuse_model<F: ReusedFd>(preemptions: Option<usize>) {
         let seq = reader.begin().expect("not shut down");
         pd.register_waiter(Dir::Read, reader.waiter(seq));
         poller.join().unwrap();
-        assert!(!pd.snapshot(Dir::Read).is_ready(), "fd reuse: an event of the closed fd made the new one ready");
-        assert_eq!(reader.reason(seq), None, "fd reuse: an event of the closed fd woke a waiter of the new one");
+        assert!(
+            !pd.snapshot(Dir::Read).is_ready(),
+            "fd reuse: an event of the closed fd made the new one ready"
+        );
+        assert_eq!(
+            reader.reason(seq),
+            None,
+            "fd reuse: an event of the closed fd woke a waiter of the new one"
+        );
     });
 }
 

@@ -116,7 +116,10 @@ fn remote_wake_model<S: Sleep>(preemptions: Option<usize>) {
         let blocked = may_block && w.eventfd.load(Acquire) == 0;
         if !blocked {
             let woken = w.inbox.drain();
-            assert!(!may_block || !woken.is_empty(), "remote wake: woken by the eventfd, the inbox looked empty");
+            assert!(
+                !may_block || !woken.is_empty(),
+                "remote wake: woken by the eventfd, the inbox looked empty"
+            );
             w.sleep.end_sleep(&sleepers);
         }
         wakers.into_iter().for_each(|h| h.join().unwrap());
@@ -196,7 +199,8 @@ fn spawn_model<S: Sleep>(preemptions: Option<usize>) {
             workers[i].eventfd.fetch_add(1, Release);
         }
         let ends: Vec<Idle> = idle.into_iter().map(|h| h.join().unwrap()).collect();
-        let wakes_pending = [1, 2].map(|i| ends[i - 1] == Idle::Asleep && workers[i].eventfd.load(Relaxed) > 0);
+        let wakes_pending =
+            [1, 2].map(|i| ends[i - 1] == Idle::Asleep && workers[i].eventfd.load(Relaxed) > 0);
         assert!(
             ends.contains(&Idle::Ran) || ends.contains(&Idle::Looking) || wakes_pending.contains(&true),
             "spawn lost: every idle worker sleeps with a stealable fiber queued and no notify pending"
@@ -212,7 +216,8 @@ fn idle_worker<S: Sleep>(workers: &[Worker<S>; 3], sleepers: &AtomicUsize, me: u
         if victims.map(|v| v.unstarted.steal_half()).any(|stolen| !stolen.is_empty()) {
             return Idle::Ran;
         }
-        let may_block = w.sleep.prepare_sleep(sleepers, || workers.iter().any(|q| !q.unstarted.is_empty_locked()));
+        let may_block =
+            w.sleep.prepare_sleep(sleepers, || workers.iter().any(|q| !q.unstarted.is_empty_locked()));
         if may_block && w.eventfd.swap(0, Acquire) == 0 {
             return Idle::Asleep;
         }

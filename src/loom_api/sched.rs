@@ -34,7 +34,10 @@ impl SleepState {
 }
 
 /// Spawner: notifies the first sleeping worker, if any; its index.
-pub fn notify_one<'a>(sleepers: &AtomicUsize, workers: impl IntoIterator<Item = &'a SleepState>) -> Option<usize> {
+pub fn notify_one<'a>(
+    sleepers: &AtomicUsize,
+    workers: impl IntoIterator<Item = &'a SleepState>,
+) -> Option<usize> {
     sched::notify_one(sleepers, workers.into_iter().map(|w| &w.0))
 }
 

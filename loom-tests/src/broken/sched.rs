@@ -33,7 +33,7 @@ pub fn notify_one<'a, S: 'a>(
     if sleepers.load(SeqCst) == 0 {
         return None;
     }
-    workers.into_iter().position(|w| notify(w))
+    workers.into_iter().position(notify)
 }
 
 macro_rules! sleep_state {
