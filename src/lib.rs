@@ -72,6 +72,9 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+// Under `--cfg loom`, `spawn` runs fibers as loom threads (the user loom
+// mode): the scheduler still compiles but goes unused.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod fiber;
 pub mod io;
@@ -91,10 +94,11 @@ pub mod os {
 mod reactor;
 mod sched;
 mod stack;
+pub mod sync;
 mod sys;
 mod time;
 
-pub use fiber::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
+pub use fiber::{Builder, Cancelled, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
 pub use time::{sleep, sleep_until};
 

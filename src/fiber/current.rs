@@ -71,7 +71,8 @@ pub fn current() -> Option<Fiber> {
 }
 
 /// Lets the worker run other fibers, then continues. On a plain OS thread
-/// this is `std::thread::yield_now`.
+/// this is `std::thread::yield_now`. It is a cancellation point
+/// ([`JoinHandle::cancel`](crate::JoinHandle::cancel)).
 ///
 /// ```
 /// let h = fiberio::spawn(|| {
@@ -84,6 +85,6 @@ pub fn current() -> Option<Fiber> {
 /// ```
 pub fn yield_now() {
     if !sched::yield_fiber() {
-        std::thread::yield_now();
+        crate::loom::thread::yield_now();
     }
 }

@@ -52,11 +52,11 @@ impl Drop for JoinSlot {
     fn drop(&mut self) {
         // An unjoined result is user code to drop: guard it (see
         // `drop_or_abort`). Joined results were taken: nothing runs here.
-        let result = self.result.with_mut(|r| {
-            // SAFETY: `&mut self`: nobody else reaches the slot any more.
-            unsafe { (*r).take() }
-        });
-        if let Some(result) = result {
+        if crate::loom::cells_unreachable() {
+            return;
+        }
+        // `&mut self`: nobody else reaches the slot any more.
+        if let Some(result) = crate::loom::take_cell(&mut self.result) {
             drop_or_abort(result);
         }
     }
@@ -150,9 +150,12 @@ impl JoinSlot {
                     waiter.wake(Reason::Notified);
                 }
             });
-            if reason == Reason::Shutdown {
+            match reason {
                 // The joiner's own runtime is going away: it cannot wait.
-                return Err(Box::new(SHUTDOWN_MESSAGE));
+                Reason::Shutdown => return Err(Box::new(SHUTDOWN_MESSAGE)),
+                // Nothing to undo: a later `register` replaces the waiter.
+                Reason::Cancelled => super::cancel::unwind(),
+                Reason::Notified | Reason::TimedOut => {}
             }
         }
     }
@@ -204,6 +207,26 @@ impl<T: Send + 'static> JoinHandle<T> {
             // The body that produced `any` was built for this `T`.
             Err(_) => unreachable!("a fiber's result has the JoinHandle's type"),
         })
+    }
+
+    /// Cancels the fiber: it stops at its next blocking point (IO, sleep,
+    /// a lock, a channel, a join, `yield_now`), or before it starts if it
+    /// has not, by unwinding; its destructors run, locks it holds are
+    /// released without being poisoned, and [`join`](Self::join) returns
+    /// `Err` holding [`Cancelled`](crate::Cancelled). A fiber that
+    /// finishes first keeps its result. A fiber that never blocks again is
+    /// never stopped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let h = fiberio::spawn(|| loop {
+    ///     fiberio::sleep(Duration::from_millis(1));
+    /// });
+    /// h.cancel();
+    /// assert!(h.join().unwrap_err().is::<fiberio::Cancelled>());
+    /// ```
+    pub fn cancel(&self) {
+        super::cancel::cancel(&self.task);
     }
 
     /// Whether the fiber has finished (its result is ready to join).

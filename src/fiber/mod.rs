@@ -6,9 +6,11 @@
 //! - `waiter`: [`wait`](waiter::wait), the one blocking primitive every
 //!   blocking operation uses, on fibers and on plain threads alike.
 //! - `task`: the `Send + Sync` part of a fiber.
+//! - `cancel`: `JoinHandle::cancel`, delivered at the next blocking point.
 //! - `builder`, `join`, `current`, `local`: the public API.
 
 mod builder;
+pub(crate) mod cancel;
 mod current;
 mod join;
 mod local;
@@ -17,6 +19,7 @@ pub(crate) mod task;
 pub(crate) mod waiter;
 
 pub use builder::{Builder, spawn};
+pub use cancel::Cancelled;
 pub use current::{Fiber, FiberId, current, yield_now};
 pub use join::JoinHandle;
 pub use local::LocalKey;

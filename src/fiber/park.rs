@@ -22,7 +22,10 @@
 //! waker to schedule the fiber; a win against a running fiber
 //! ([`Wake::WonRunning`]) is picked up by the failing `commit` (races 1
 //! and 2). [`ParkState::close`] makes the state sticky-closed for runtime
-//! shutdown (race 5).
+//! shutdown (race 5). [`ParkState::cancel`] ends the open wait with
+//! [`Reason::Cancelled`], or, when no wait is open, leaves a pending
+//! cancellation that the next `begin` consumes and reports: a cancellation
+//! is delivered exactly once.
 //!
 //! This module performs no context switch and takes no lock, so the loom
 //! models check exactly this code (STYLE.md convention 4).
@@ -31,10 +34,12 @@
 //!
 //! ```text
 //!  63                                   8 7 6         0
-//! +--------------------------------------+-+-----------+
-//! |            seq (56 bits)             |C|   phase   |
-//! +--------------------------------------+-+-----------+
+//! +--------------------------------------+-+-+---------+
+//! |            seq (56 bits)             |C|X|  phase  |
+//! +--------------------------------------+-+-+---------+
 //! C      closed: sticky, every later `begin` fails with `Reason::Shutdown`
+//! X      cancellation pending: the next `begin` fails with
+//!        `Reason::Cancelled` and clears it
 //! phase  0 = waiting (not committed), 1 = parked (committed),
 //!        2.. = woken, the value is the winning `Reason`
 //! ```
@@ -52,8 +57,7 @@ pub(crate) enum Reason {
     Notified = 2,
     /// Its deadline passed.
     TimedOut = 3,
-    /// `JoinHandle::cancel` (reserved for the cancellation issue).
-    #[allow(dead_code)]
+    /// `JoinHandle::cancel`.
     Cancelled = 4,
     /// The runtime is shutting down.
     Shutdown = 5,
@@ -82,7 +86,8 @@ pub(crate) enum Wake {
     WonParked,
 }
 
-const PHASE_MASK: u64 = 0x7f;
+const PHASE_MASK: u64 = 0x3f;
+const CANCEL_PENDING: u64 = 0x40;
 const CLOSED: u64 = 0x80;
 const WAITING: u64 = 0;
 const PARKED: u64 = 1;
@@ -104,20 +109,56 @@ impl ParkState {
     /// Opens a new wait. Only the waiting side calls this, and never while
     /// a previous wait of its own is still open.
     ///
-    /// Returns `Err(Reason::Shutdown)` once the state is closed.
+    /// Returns `Err(Reason::Shutdown)` once the state is closed, and
+    /// `Err(Reason::Cancelled)` (once) when a cancellation is pending.
     pub(crate) fn begin(&self) -> Result<Seq, Reason> {
-        let cur = self.word.load(Acquire);
-        if cur & CLOSED != 0 {
-            return Err(Reason::Shutdown);
+        let mut cur = self.word.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(Reason::Shutdown);
+            }
+            // The previous wait has ended, so the word is in a woken phase,
+            // from which no wake's CAS succeeds; only `cancel` may change it
+            // meanwhile (setting `CANCEL_PENDING`), hence a CAS, not a store.
+            let (new, result) = if cur & CANCEL_PENDING != 0 {
+                (cur & !CANCEL_PENDING, Err(Reason::Cancelled))
+            } else {
+                let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
+                ((seq << SEQ_SHIFT) | WAITING, Ok(seq))
+            };
+            // Release: whoever receives the waiter sees the new seq.
+            match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                Ok(_) => return result,
+                Err(actual) => cur = actual,
+            }
         }
-        let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
-        // A plain store suffices: the previous wait has ended, so the word
-        // is in a woken phase, from which no wake's CAS can succeed (a CAS
-        // needs WAITING or PARKED of its own seq); and `close` runs only on
-        // the fiber's worker while the fiber is suspended, never alongside
-        // this. Release: whoever receives the waiter sees the new seq.
-        self.word.store((seq << SEQ_SHIFT) | WAITING, Release);
-        Ok(seq)
+    }
+
+    /// Takes a pending cancellation, if any (a cancellation point that is
+    /// not a wait: a fiber's start, `yield_now`).
+    pub(crate) fn take_cancel(&self) -> bool {
+        // Relaxed first: the common case is "none pending", one plain load.
+        self.word.load(Relaxed) & CANCEL_PENDING != 0
+            && self.word.fetch_and(!CANCEL_PENDING, AcqRel) & CANCEL_PENDING != 0
+    }
+
+    /// Cancels: ends the open wait with [`Reason::Cancelled`] (the outcome
+    /// says whether the caller must schedule the fiber), or, when no wait
+    /// is open, leaves the cancellation pending for the next `begin`.
+    pub(crate) fn cancel(&self) -> Wake {
+        let mut cur = self.word.load(Acquire);
+        loop {
+            let (new, outcome) = match cur & PHASE_MASK {
+                _ if cur & CLOSED != 0 => return Wake::Lost,
+                WAITING => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonRunning),
+                PARKED => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonParked),
+                _ => (cur | CANCEL_PENDING, Wake::Lost),
+            };
+            match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                Ok(_) => return outcome,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 
     /// Commits the park of wait `seq`, on the worker's stack after the
@@ -233,6 +274,45 @@ mod tests {
         assert_eq!(p.reason(seq), Some(Reason::Shutdown));
         assert_eq!(p.begin(), Err(Reason::Shutdown));
         assert_eq!(p.wake(seq, Reason::Notified), Wake::Lost);
+    }
+
+    #[test]
+    fn cancel_ends_the_open_wait() {
+        let p = ParkState::new();
+        let seq = p.begin().unwrap();
+        assert!(p.commit(seq));
+        assert_eq!(p.cancel(), Wake::WonParked);
+        assert_eq!(p.reason(seq), Some(Reason::Cancelled));
+        assert_eq!(p.wake(seq, Reason::Notified), Wake::Lost);
+        // Delivered through the wait: nothing is left pending.
+        assert!(p.begin().is_ok());
+    }
+
+    #[test]
+    fn cancel_without_a_wait_is_delivered_once_by_the_next_begin() {
+        let p = ParkState::new();
+        let seq = p.begin().unwrap();
+        assert_eq!(p.wake(seq, Reason::Notified), Wake::WonRunning);
+        assert_eq!(p.cancel(), Wake::Lost);
+        assert_eq!(p.cancel(), Wake::Lost, "two cancels, one delivery");
+        assert_eq!(p.begin(), Err(Reason::Cancelled));
+        let next = p.begin().unwrap();
+        assert_eq!(p.reason(next), None);
+        assert!(!p.take_cancel());
+        p.cancel();
+        assert!(p.reason(next).is_some(), "the open wait was cancelled");
+        assert_eq!(p.cancel(), Wake::Lost);
+        assert!(p.take_cancel());
+        assert!(!p.take_cancel());
+    }
+
+    #[test]
+    fn close_beats_cancel() {
+        let p = ParkState::new();
+        p.cancel();
+        assert_eq!(p.close(), Wake::Lost);
+        assert_eq!(p.begin(), Err(Reason::Shutdown));
+        assert_eq!(p.cancel(), Wake::Lost);
     }
 
     #[test]

@@ -51,11 +51,14 @@ pub(crate) struct Task {
     pub(crate) guard: GuardInfo,
     /// Fiber-local values; touched only by the fiber itself, on its worker.
     locals: UnsafeCell<LocalMap>,
+    /// Set when the fiber starts unwinding because it was cancelled
+    /// (`fiber::cancel`); only the fiber itself touches it.
+    cancel_unwinding: Cell<bool>,
 }
 
 // Why a `Task` may cross threads: `home` is written once before the fiber
 // runs and only read after a synchronising CAS on `park` (see the field
-// doc); `locals` is touched only by the fiber itself, on the worker that
+// doc); `locals` and `cancel_unwinding` are touched only by the fiber itself, on the worker that
 // runs it, and is emptied before the fiber completes (or leaked by `Drop`),
 // so no `!Send` value is ever dropped or seen elsewhere; every other field
 // is `Send + Sync` by itself.
@@ -75,6 +78,7 @@ impl Task {
             home: UnsafeCell::new(None),
             join: JoinSlot::new(),
             locals: UnsafeCell::new(LocalMap::default()),
+            cancel_unwinding: Cell::new(false),
         }
     }
 
@@ -109,6 +113,17 @@ impl Task {
     pub(crate) fn locals(&self) -> *mut LocalMap {
         self.locals.with_mut(|l| l)
     }
+
+    /// Marks that the fiber unwinds because it was cancelled. Only the
+    /// fiber itself calls this (and [`cancel_unwinding`](Self::cancel_unwinding)).
+    pub(crate) fn set_cancel_unwinding(&self) {
+        self.cancel_unwinding.set(true);
+    }
+
+    /// Whether the fiber has started a cancellation unwind.
+    pub(crate) fn cancel_unwinding(&self) -> bool {
+        self.cancel_unwinding.get()
+    }
 }
 
 impl Drop for Task {
@@ -116,10 +131,11 @@ impl Drop for Task {
         // Normally empty: a fiber drops its locals before it completes. If a
         // worker died mid-fiber, they may remain — possibly `!Send` values on
         // the wrong thread now — so they are leaked, never dropped here.
-        self.locals.with_mut(|l| {
-            // SAFETY: `&mut self`: no fiber uses this map any more.
-            unsafe { &mut *l }.forget_all()
-        });
+        if crate::loom::cells_unreachable() {
+            return;
+        }
+        // `&mut self`: no fiber uses this map any more.
+        crate::loom::take_cell(&mut self.locals).forget_all();
     }
 }
 

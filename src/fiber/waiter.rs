@@ -45,25 +45,70 @@ impl Waiter {
         park.reason(self.seq).is_none()
     }
 
+    /// Which wait this waiter ends, to find it again in a queue.
+    pub(crate) fn key(&self) -> WaitKey {
+        let ptr = match &self.target {
+            Target::Fiber(task) => Arc::as_ptr(task) as usize,
+            Target::Thread(parker) => Arc::as_ptr(parker) as usize,
+        };
+        WaitKey { ptr, seq: self.seq }
+    }
+
     /// Ends the wait with `reason` if no other wake has; returns whether
     /// this wake won. The loser does nothing (DESIGN.md decision 7).
     pub(crate) fn wake(&self, reason: Reason) -> bool {
+        match (self.decide(reason), &self.target) {
+            (Wake::Lost, _) => false,
+            (Wake::WonRunning, Target::Fiber(_)) => true,
+            (Wake::WonParked, Target::Fiber(task)) => {
+                sched::schedule(task);
+                true
+            }
+            (_, Target::Thread(parker)) => {
+                parker.thread.unpark();
+                true
+            }
+        }
+    }
+
+    /// The deciding half of [`wake`](Self::wake), for a waker that holds a
+    /// lock: a win returns the [`Wakeup`] that makes the fiber or thread
+    /// run, to be run once the lock is released (it may write an eventfd).
+    pub(crate) fn claim(self, reason: Reason) -> Option<Wakeup> {
+        match self.decide(reason) {
+            Wake::Lost => None,
+            Wake::WonRunning if matches!(self.target, Target::Fiber(_)) => Some(Wakeup(None)),
+            _ => Some(Wakeup(Some(self.target))),
+        }
+    }
+
+    fn decide(&self, reason: Reason) -> Wake {
         match &self.target {
-            Target::Fiber(task) => match task.park.wake(self.seq, reason) {
-                Wake::Lost => false,
-                Wake::WonRunning => true,
-                Wake::WonParked => {
-                    sched::schedule(task);
-                    true
-                }
-            },
-            Target::Thread(parker) => match parker.park.wake(self.seq, reason) {
-                Wake::Lost => false,
-                Wake::WonRunning | Wake::WonParked => {
-                    parker.thread.unpark();
-                    true
-                }
-            },
+            Target::Fiber(task) => task.park.wake(self.seq, reason),
+            Target::Thread(parker) => parker.park.wake(self.seq, reason),
+        }
+    }
+}
+
+/// Identifies one wait of one fiber or thread (see [`Waiter::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WaitKey {
+    ptr: usize,
+    seq: Seq,
+}
+
+/// A won wake whose fiber or thread is yet to be made runnable.
+#[derive(Debug)]
+#[must_use = "a won wake must be run, or its fiber never resumes"]
+pub(crate) struct Wakeup(Option<Target>);
+
+impl Wakeup {
+    /// Makes the woken fiber runnable (on its worker) or unparks the thread.
+    pub(crate) fn run(self) {
+        match self.0 {
+            None => {}
+            Some(Target::Fiber(task)) => sched::schedule(&task),
+            Some(Target::Thread(parker)) => parker.thread.unpark(),
         }
     }
 }
@@ -75,11 +120,15 @@ pub(crate) struct ThreadParker {
     thread: Thread,
 }
 
+impl ThreadParker {
+    pub(crate) fn for_current_thread() -> Arc<Self> {
+        Arc::new(ThreadParker { park: ParkState::new(), thread: thread::current() })
+    }
+}
+
+#[cfg(not(loom))]
 thread_local! {
-    static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
-        park: ParkState::new(),
-        thread: thread::current(),
-    });
+    static PARKER: Arc<ThreadParker> = ThreadParker::for_current_thread();
 }
 
 /// Blocks the current fiber, or else the current thread, until a waiter
@@ -102,7 +151,16 @@ pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> 
 
 /// The thread path of [`wait`].
 pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    PARKER.with(|parker| {
+    // Under loom, a parker per wait: loom objects kept in a thread-local
+    // would outlive the model when it ends by a panic (a found bug).
+    #[cfg(loom)]
+    return wait_with(&ThreadParker::for_current_thread(), deadline, register);
+    #[cfg(not(loom))]
+    PARKER.with(|parker| wait_with(parker, deadline, register))
+}
+
+fn wait_with(parker: &Arc<ThreadParker>, deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
+    {
         let seq = match parker.park.begin() {
             Ok(seq) => seq,
             Err(reason) => return reason,
@@ -116,7 +174,10 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
                 None => thread::park(),
                 Some(deadline) => {
                     let now = Instant::now();
-                    if now >= deadline {
+                    // Under loom time is not modelled: a deadline may pass
+                    // at any moment, so the timer races the wakers at once
+                    // (loom explores both outcomes).
+                    if cfg!(loom) || now >= deadline {
                         // Race the other wakers for the win, like a timer would.
                         if parker.park.wake(seq, Reason::TimedOut) != Wake::Lost {
                             return Reason::TimedOut;
@@ -127,19 +188,14 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
                 }
             }
         }
-    })
+    }
 }
 
-/// For the loom models (`src/loom_api/`): a parker per loom thread, made
-/// explicitly — `PARKER`, a std thread-local, cannot serve loom's threads,
-/// which share one OS thread and one execution each.
+/// For the loom models (`src/loom_api/`), which hold a model thread's
+/// parker (`for_current_thread`) across several waits and hand its waiters
+/// to the protocol under test.
 #[cfg(loom)]
 impl ThreadParker {
-    /// A parker for the calling thread.
-    pub(crate) fn for_current() -> Arc<Self> {
-        Arc::new(Self { park: ParkState::new(), thread: thread::current() })
-    }
-
     /// Its park state.
     pub(crate) fn park_state(&self) -> &ParkState {
         &self.park

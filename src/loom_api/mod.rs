@@ -11,12 +11,16 @@
 //! - `reactor`: the readiness token and the poll descriptor — tokens, FIFO
 //!   waiters, generation (races 5, 6, 9, 11);
 //! - `sched`: worker sleep/notify, the remote inbox and the unstarted
-//!   queue (races 7, 8).
+//!   queue (races 7, 8);
+//! - `mutation`: switches for defects planted in the runtime's own source
+//!   (race 10's broken variants).
 
+mod mutation;
 mod park;
 mod reactor;
 mod sched;
 
+pub use mutation::{break_condvar_order, break_mutex_recheck, unbreak};
 pub use park::{
     ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,
     WAKE_WON_RUNNING, Waiter,

@@ -81,7 +81,7 @@ pub struct Parker(Arc<ThreadParker>);
 impl Parker {
     /// A parker for the calling loom thread.
     pub fn for_current() -> Self {
-        Self(ThreadParker::for_current())
+        Self(ThreadParker::for_current_thread())
     }
     /// Opens a wait; `Err(reason)` once the state is closed.
     pub fn begin(&self) -> Result<u64, u8> {

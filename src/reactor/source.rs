@@ -122,9 +122,8 @@ impl IoSource {
             Reason::Notified => Ok(()),
             Reason::TimedOut => Err(timed_out(deadline)),
             Reason::Shutdown => Err(io::Error::other("fiberio: the runtime is shutting down")),
-            Reason::Cancelled => {
-                Err(io::Error::new(io::ErrorKind::Interrupted, "fiberio: the fiber was cancelled"))
-            }
+            // The waiter is pruned from the queue by the next edge.
+            Reason::Cancelled => crate::fiber::cancel::unwind(),
         }
     }
 

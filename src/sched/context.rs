@@ -70,11 +70,12 @@ pub(crate) fn with_current_locals<R>(f: impl FnOnce(&mut LocalMap) -> R) -> Opti
     Some(f(unsafe { &mut *task.locals() }))
 }
 
-/// Yields the running fiber; `false` off a fiber.
+/// Yields the running fiber (a cancellation point); `false` off a fiber.
 pub(crate) fn yield_fiber() -> bool {
-    let Some((worker, _)) = fiber() else {
+    let Some((worker, task)) = fiber() else {
         return false;
     };
+    crate::fiber::cancel::check(task);
     if !worker.unwinding.get() {
         worker.suspend(Request::Yield);
     }

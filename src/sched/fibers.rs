@@ -133,6 +133,8 @@ pub(super) fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> Outpu
     let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
         let _locals = LocalsGuard;
+        // Cancelled before it started: unwind at once, the closure unrun.
+        crate::fiber::cancel::check(task);
         body()
     }));
     if worker.unwinding.get() {

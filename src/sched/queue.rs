@@ -65,7 +65,7 @@ impl<T> UnstartedQueue<T> {
     /// Appends a fiber. Returns the length before the push, or the fiber
     /// back if the queue is closed.
     pub(crate) fn push(&self, fiber: T) -> Result<usize, T> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = crate::loom::lock(&self.inner);
         if inner.closed {
             return Err(fiber);
         }
@@ -80,7 +80,7 @@ impl<T> UnstartedQueue<T> {
         if self.len() == 0 {
             return None;
         }
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = crate::loom::lock(&self.inner);
         let fiber = inner.fibers.pop_front();
         self.len.store(inner.fibers.len(), Relaxed);
         fiber
@@ -91,7 +91,7 @@ impl<T> UnstartedQueue<T> {
         if self.len() == 0 {
             return Vec::new();
         }
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = crate::loom::lock(&self.inner);
         let n = inner.fibers.len().div_ceil(2);
         let at = inner.fibers.len() - n;
         let stolen = inner.fibers.split_off(at).into_iter().collect();
@@ -101,7 +101,7 @@ impl<T> UnstartedQueue<T> {
 
     /// Appends stolen fibers; hands them back if the queue is closed.
     pub(crate) fn push_batch(&self, fibers: Vec<T>) -> Result<(), Vec<T>> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = crate::loom::lock(&self.inner);
         if inner.closed {
             return Err(fibers);
         }
@@ -117,12 +117,12 @@ impl<T> UnstartedQueue<T> {
 
     /// Whether the queue is empty, checked under its lock (race 8).
     pub(crate) fn is_empty_locked(&self) -> bool {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).fibers.is_empty()
+        crate::loom::lock(&self.inner).fibers.is_empty()
     }
 
     /// Refuses further pushes and returns what is queued.
     pub(crate) fn close(&self) -> VecDeque<T> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = crate::loom::lock(&self.inner);
         inner.closed = true;
         self.len.store(0, Relaxed);
         std::mem::take(&mut inner.fibers)

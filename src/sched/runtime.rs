@@ -167,7 +167,7 @@ impl Runtime {
             let thread = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || worker_main(rt, index))?;
-            runtime.threads.lock().unwrap_or_else(|e| e.into_inner()).push(thread);
+            crate::loom::lock(&runtime.threads).push(thread);
         }
         Ok(runtime)
     }
@@ -232,7 +232,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shared.begin_shutdown();
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let threads = std::mem::take(&mut *crate::loom::lock(&self.threads));
         let me = std::thread::current().id();
         for thread in threads {
             // Dropped from one of its own fibers: that worker cannot be

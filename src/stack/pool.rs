@@ -102,8 +102,7 @@ impl StackPool {
     }
 
     fn lock(&self) -> crate::loom::sync::MutexGuard<'_, Vec<FiberStack>> {
-        // A panic while holding the lock leaves a valid Vec: go on.
-        self.free.lock().unwrap_or_else(|e| e.into_inner())
+        crate::loom::lock(&self.free)
     }
 }
 

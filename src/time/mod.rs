@@ -43,14 +43,15 @@ pub fn sleep_until(deadline: Instant) {
     if !crate::sched::in_fiber() {
         let now = Instant::now();
         if deadline > now {
-            std::thread::sleep(deadline - now);
+            crate::loom::thread::sleep(deadline - now);
         }
         return;
     }
     // Only the timer (or shutdown) ends this wait: nothing to register.
     loop {
         match wait(Some(deadline), |_| {}) {
-            Reason::TimedOut | Reason::Shutdown | Reason::Cancelled => return,
+            Reason::TimedOut | Reason::Shutdown => return,
+            Reason::Cancelled => crate::fiber::cancel::unwind(),
             Reason::Notified => continue,
         }
     }

@@ -1,0 +1,56 @@
+//! Poisoning, as std does it: a lock whose guard is dropped while its
+//! thread (here: fiber or thread) panics is marked poisoned, and later
+//! lockers get a `PoisonError` they can look through.
+//!
+//! One difference from std: a fiber unwinding because it was *cancelled*
+//! (`JoinHandle::cancel`) does not poison — its critical section was
+//! stopped on purpose, at a blocking point, not by a failure.
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Whether a lock is poisoned.
+#[derive(Debug)]
+pub(crate) struct Flag {
+    failed: AtomicBool,
+}
+
+/// What a guard remembers from its acquisition: whether its holder was
+/// already unwinding (then dropping it during that unwind does not poison).
+#[derive(Debug)]
+pub(crate) struct Guard {
+    panicking: bool,
+}
+
+impl Flag {
+    crate::sync::const_fn! {
+        pub(crate) fn new() -> Self {
+            Self { failed: AtomicBool::new(false) }
+        }
+    }
+
+    /// Called on acquisition.
+    pub(crate) fn guard(&self) -> Guard {
+        Guard { panicking: std::thread::panicking() }
+    }
+
+    /// Called on release: poisons if a panic started inside the critical
+    /// section (a cancellation does not count).
+    pub(crate) fn done(&self, guard: &Guard) {
+        if !guard.panicking && std::thread::panicking() && !crate::fiber::cancel::unwinding() {
+            self.failed.store(true, Relaxed);
+        }
+    }
+
+    pub(crate) fn get(&self) -> bool {
+        self.failed.load(Relaxed)
+    }
+
+    pub(crate) fn clear(&self) {
+        self.failed.store(false, Relaxed);
+    }
+}
+
+/// `Ok(value)`, or `Err(PoisonError)` around it when `flag` is set.
+pub(crate) fn map_result<T>(flag: &Flag, value: T) -> std::sync::LockResult<T> {
+    if flag.get() { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
+}

@@ -1,0 +1,332 @@
+//! [`RwLock`]: std's `RwLock` API, parking fibers, writer-fair.
+//!
+//! The state (reader count, writer flag) and the FIFO of waiters share one
+//! internal lock. A newcomer takes the lock only when no one is queued, so
+//! a stream of readers cannot starve a queued writer; a release hands the
+//! lock to the front of the queue — one writer, or every reader up to the
+//! next writer.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::{LockResult, TryLockError, TryLockResult};
+
+use super::poison;
+use super::wait_list::{WaitList, wait_on};
+use crate::fiber::park::Reason;
+use crate::fiber::waiter::Wakeup;
+use crate::loom::sync::Mutex as InnerMutex;
+
+/// What a queued waiter wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Read,
+    Write,
+}
+
+#[derive(Debug)]
+struct State {
+    readers: usize,
+    writer: bool,
+    waiters: WaitList<Want>,
+}
+
+impl State {
+    /// Whether a newcomer wanting `want` may take the lock now.
+    fn free_for(&self, want: Want) -> bool {
+        self.waiters.is_empty() && !self.writer && (want == Want::Read || self.readers == 0)
+    }
+
+    fn take(&mut self, want: Want) {
+        match want {
+            Want::Read => self.readers += 1,
+            Want::Write => self.writer = true,
+        }
+    }
+
+    /// Hands the lock to the front of the queue, as far as it admits them.
+    fn grant(&mut self, wakeups: &mut Vec<Wakeup>) {
+        loop {
+            let (readers, writer) = (self.readers, self.writer);
+            let admits = |want: &Want| !writer && (*want == Want::Read || readers == 0);
+            match self.waiters.pop(Reason::Notified, admits) {
+                Some((want, wakeup)) => {
+                    self.take(want);
+                    wakeups.push(wakeup);
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// A reader-writer lock with `std::sync::RwLock`'s API whose waits park
+/// the fiber (or block the thread). Fair: waiters are served in arrival
+/// order, readers that arrive behind a queued writer wait for it. A panic
+/// while writing poisons it, as in std.
+///
+/// ```
+/// use fiberio::sync::RwLock;
+/// let lock = RwLock::new(5);
+/// {
+///     let r1 = lock.read().unwrap();
+///     let r2 = lock.read().unwrap();
+///     assert_eq!(*r1 + *r2, 10);
+/// }
+/// *lock.write().unwrap() += 1;
+/// assert_eq!(*lock.read().unwrap(), 6);
+/// ```
+pub struct RwLock<T: ?Sized> {
+    state: InnerMutex<State>,
+    poison: poison::Flag,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: as for std's RwLock: writers get unique access (needs `Send`),
+// readers share `&T` across threads (needs `Sync`).
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: see `Send` above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+/// Shared access to an [`RwLock`]; released when dropped.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
+    lock: &'a RwLock<T>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Unique access to an [`RwLock`]; released when dropped.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    lock: &'a RwLock<T>,
+    poison: poison::Guard,
+    _not_send: PhantomData<*const ()>,
+}
+
+// SAFETY: shared references to the guards only give `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
+
+impl<T> RwLock<T> {
+    super::const_fn! {
+        /// A new unlocked lock holding `value`.
+        pub fn new(value: T) -> Self {
+            Self {
+                state: InnerMutex::new(State { readers: 0, writer: false, waiters: WaitList::new() }),
+                poison: poison::Flag::new(),
+                data: UnsafeCell::new(value),
+            }
+        }
+    }
+
+    /// Consumes the lock and returns its value.
+    ///
+    /// # Errors
+    ///
+    /// `Err` (holding the value) if the lock is poisoned.
+    pub fn into_inner(self) -> LockResult<T> {
+        let poisoned = self.poison.get();
+        let value = self.data.into_inner();
+        if poisoned { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Takes shared access, waiting behind a writer or queued waiters. A
+    /// cancellation point.
+    ///
+    /// # Errors
+    ///
+    /// `Err` holding the guard if the lock is poisoned.
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        self.acquire(Want::Read);
+        poison::map_result(&self.poison, self.read_guard())
+    }
+
+    /// Takes unique access, waiting for readers, a writer or queued
+    /// waiters. A cancellation point.
+    ///
+    /// # Errors
+    ///
+    /// `Err` holding the guard if the lock is poisoned.
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        self.acquire(Want::Write);
+        poison::map_result(&self.poison, self.write_guard())
+    }
+
+    /// Takes shared access if that needs no wait.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or `Poisoned` holding the guard.
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        if !self.try_take(Want::Read) {
+            return Err(TryLockError::WouldBlock);
+        }
+        Ok(poison::map_result(&self.poison, self.read_guard())?)
+    }
+
+    /// Takes unique access if that needs no wait.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or `Poisoned` holding the guard.
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        if !self.try_take(Want::Write) {
+            return Err(TryLockError::WouldBlock);
+        }
+        Ok(poison::map_result(&self.poison, self.write_guard())?)
+    }
+
+    /// Whether a panicking writer poisoned the lock.
+    pub fn is_poisoned(&self) -> bool {
+        self.poison.get()
+    }
+
+    /// Clears the poison flag.
+    pub fn clear_poison(&self) {
+        self.poison.clear();
+    }
+
+    /// The value, through a unique borrow.
+    ///
+    /// # Errors
+    ///
+    /// `Err` holding the reference if the lock is poisoned.
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        let value = self.data.get_mut();
+        poison::map_result(&self.poison, value)
+    }
+
+    fn try_take(&self, want: Want) -> bool {
+        let mut s = crate::loom::lock(&self.state);
+        let free = s.free_for(want);
+        if free {
+            s.take(want);
+        }
+        free
+    }
+
+    fn acquire(&self, want: Want) {
+        if self.try_take(want) {
+            return;
+        }
+        let try_grant = |s: &mut State| {
+            let free = s.free_for(want);
+            if free {
+                s.take(want);
+            }
+            free
+        };
+        loop {
+            let waited = wait_on(&self.state, None, want, try_grant, |s| &mut s.waiters, || {});
+            if waited.reason == Reason::Cancelled {
+                if waited.granted {
+                    self.release(want);
+                }
+                crate::fiber::cancel::unwind();
+            }
+            if waited.granted {
+                return;
+            }
+            // Our leaving may admit those queued behind us.
+            self.update(|_| {});
+        }
+    }
+
+    fn release(&self, want: Want) {
+        self.update(|s| match want {
+            Want::Read => s.readers -= 1,
+            Want::Write => s.writer = false,
+        });
+    }
+
+    /// Changes the state, grants what it now allows, wakes after unlocking.
+    fn update(&self, change: impl FnOnce(&mut State)) {
+        let mut wakeups = Vec::new();
+        {
+            let mut s = crate::loom::lock(&self.state);
+            change(&mut s);
+            s.grant(&mut wakeups);
+        }
+        for wakeup in wakeups {
+            wakeup.run();
+        }
+    }
+
+    fn read_guard(&self) -> RwLockReadGuard<'_, T> {
+        RwLockReadGuard { lock: self, _not_send: PhantomData }
+    }
+
+    fn write_guard(&self) -> RwLockWriteGuard<'_, T> {
+        RwLockWriteGuard { lock: self, poison: self.poison.guard(), _not_send: PhantomData }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds shared access: no writer exists.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds unique access.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds unique access, and `&mut self` is unique.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.release(Want::Read);
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.poison.done(&self.poison);
+        self.lock.release(Want::Write);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(TryLockError::Poisoned(err)) => d.field("data", &&**err.get_ref()),
+            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
+        };
+        d.field("poisoned", &self.poison.get()).finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}

@@ -1,0 +1,100 @@
+//! [`WaitGroup`]: wait for a counted set of jobs to finish (Go's
+//! `sync.WaitGroup`).
+
+use std::fmt;
+
+use super::wait_list::{WaitList, wait_on};
+use crate::fiber::park::Reason;
+use crate::loom::sync::Mutex as InnerMutex;
+
+#[derive(Debug)]
+struct State {
+    count: usize,
+    waiters: WaitList<()>,
+}
+
+/// Counts outstanding jobs: [`add`](Self::add) before starting them,
+/// [`done`](Self::done) as each finishes, [`wait`](Self::wait) until the
+/// count is zero.
+///
+/// ```
+/// use std::sync::Arc;
+/// use fiberio::sync::WaitGroup;
+///
+/// let wg = Arc::new(WaitGroup::new());
+/// for _ in 0..4 {
+///     wg.add(1);
+///     let wg = wg.clone();
+///     fiberio::spawn(move || wg.done());
+/// }
+/// wg.wait();
+/// assert_eq!(wg.count(), 0);
+/// ```
+pub struct WaitGroup {
+    state: InnerMutex<State>,
+}
+
+impl WaitGroup {
+    super::const_fn! {
+        /// A group with a count of zero.
+        pub fn new() -> Self {
+            Self { state: InnerMutex::new(State { count: 0, waiters: WaitList::new() }) }
+        }
+    }
+
+    /// Adds `n` jobs.
+    pub fn add(&self, n: usize) {
+        let mut s = crate::loom::lock(&self.state);
+        s.count = s.count.checked_add(n).expect("fiberio::sync::WaitGroup: count overflow");
+    }
+
+    /// Marks one job done; at zero, wakes every waiter.
+    ///
+    /// # Panics
+    ///
+    /// If the count is already zero.
+    pub fn done(&self) {
+        let mut wakeups = Vec::new();
+        {
+            let mut s = crate::loom::lock(&self.state);
+            s.count =
+                s.count.checked_sub(1).expect("fiberio::sync::WaitGroup::done called more often than add");
+            if s.count == 0 {
+                s.waiters.pop_all(Reason::Notified, &mut wakeups);
+            }
+        }
+        for wakeup in wakeups {
+            wakeup.run();
+        }
+    }
+
+    /// The number of jobs not done yet.
+    pub fn count(&self) -> usize {
+        crate::loom::lock(&self.state).count
+    }
+
+    /// Waits until the count is zero. A cancellation point.
+    pub fn wait(&self) {
+        loop {
+            let waited = wait_on(&self.state, None, (), |s| s.count == 0, |s| &mut s.waiters, || {});
+            if waited.granted {
+                return;
+            }
+            if waited.reason == Reason::Cancelled {
+                crate::fiber::cancel::unwind();
+            }
+        }
+    }
+}
+
+impl Default for WaitGroup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for WaitGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitGroup").field("count", &self.count()).finish_non_exhaustive()
+    }
+}

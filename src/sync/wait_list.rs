@@ -1,0 +1,146 @@
+//! The waiter list every sync primitive and channel queues on (DESIGN.md
+//! decision 11, race 10), and [`wait_on`], the one blocking path they share.
+//!
+//! A primitive keeps its state and a [`WaitList`] under one internal lock
+//! (short critical sections, no user code, no context switch). Blocking
+//! always reads: fast path (the caller's) → register the waiter under the
+//! lock, re-checking the condition there ([`wait_on`]'s `try_grant`) →
+//! park. A waker changes the state under the same lock and *grants* what a
+//! waiter waits for (the lock, permits, a slot) to the first waiter whose
+//! wait it wins ([`WaitList::pop`]); it runs the resulting [`Wakeup`]s only
+//! after releasing the lock.
+//!
+//! The grant and the wake are one decision: the waker's claim on the
+//! waiter's park state (`fiber/park.rs`) either wins — the waiter returns
+//! `Reason::Notified` and owns the grant — or loses to a timeout, a
+//! cancellation or shutdown, in which case the waker grants nothing and
+//! moves on to the next waiter, and the waiter, seeing another reason,
+//! takes its entry out of the list if still there. Nothing is granted
+//! twice, nothing is lost, and the queue is FIFO: no waiter starves.
+//!
+//! No context switch here either: [`wait_on`] delegates the park to
+//! `fiber::waiter::wait`, so loom can run these protocols on its threads.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crate::fiber::park::Reason;
+use crate::fiber::waiter::{WaitKey, Waiter, Wakeup, wait, wait_thread};
+use crate::loom::sync::Mutex;
+
+/// A FIFO of waiters, each with a token saying what it waits for.
+#[derive(Debug)]
+pub(crate) struct WaitList<T> {
+    queue: VecDeque<(Waiter, T)>,
+}
+
+impl<T> WaitList<T> {
+    crate::sync::const_fn! {
+        /// An empty list.
+        pub(crate) fn new() -> Self {
+            Self { queue: VecDeque::new() }
+        }
+    }
+
+    /// Whether no waiter is queued (dead or alive).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Queues `waiter` at the back.
+    pub(crate) fn push(&mut self, waiter: Waiter, token: T) {
+        self.queue.push_back((waiter, token));
+    }
+
+    /// Takes waiters from the front, while `fits` accepts the front one's
+    /// token, until a claim with `reason` wins; returns that waiter's token
+    /// and wakeup. Waiters whose wait already ended are dropped on the way.
+    pub(crate) fn pop(&mut self, reason: Reason, mut fits: impl FnMut(&T) -> bool) -> Option<(T, Wakeup)> {
+        while self.queue.front().is_some_and(|(_, token)| fits(token)) {
+            let (waiter, token) = self.queue.pop_front().expect("just seen");
+            if let Some(wakeup) = waiter.claim(reason) {
+                return Some((token, wakeup));
+            }
+        }
+        None
+    }
+
+    /// Claims every queued waiter with `reason`, collecting the wakeups.
+    pub(crate) fn pop_all(&mut self, reason: Reason, wakeups: &mut Vec<Wakeup>) {
+        wakeups.extend(self.queue.drain(..).filter_map(|(waiter, _)| waiter.claim(reason)));
+    }
+
+    /// Removes the entry of the wait `key`, if still queued.
+    pub(crate) fn remove(&mut self, key: WaitKey) -> Option<T> {
+        let i = self.queue.iter().position(|(w, _)| w.key() == key)?;
+        self.queue.remove(i).map(|(_, t)| t)
+    }
+}
+
+/// How a [`wait_on`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Waited {
+    /// The caller owns what it waited for (granted by a waker, or by the
+    /// re-check) and must release it if it will not use it.
+    pub(crate) granted: bool,
+    /// Why the wait ended: `Notified` whenever a waker granted; otherwise
+    /// `TimedOut`, `Cancelled` (the caller unwinds, after releasing a grant
+    /// it got from the re-check) or `Shutdown` (a spurious end: retry).
+    pub(crate) reason: Reason,
+}
+
+/// Blocks the current fiber or thread on the list `list(state)` until a
+/// waker grants, `deadline` passes, or the fiber is cancelled.
+///
+/// Under the lock, `try_grant` re-checks: `true` means the caller got what
+/// it waits for without waiting; `false` queues the waiter with `token`.
+/// `then` runs after the lock is released and before the park (a condvar
+/// unlocks its mutex there).
+///
+/// During runtime shutdown a fiber cannot park: the wait falls back to
+/// blocking the OS thread, as a lock has no error to return. A waiter's
+/// entry is out of the list when this returns.
+pub(crate) fn wait_on<S, T>(
+    state: &Mutex<S>,
+    deadline: Option<Instant>,
+    token: T,
+    try_grant: impl FnOnce(&mut S) -> bool,
+    list: impl Fn(&mut S) -> &mut WaitList<T>,
+    then: impl FnOnce(),
+) -> Waited {
+    let mut token = Some(token);
+    let mut try_grant = Some(try_grant);
+    let mut then = Some(then);
+    let self_granted = Cell::new(false);
+    let key = Cell::new(None);
+    let mut register = |waiter: Waiter| {
+        let mut s = crate::loom::lock(state);
+        if try_grant.take().is_some_and(|f| f(&mut s)) {
+            self_granted.set(true);
+            drop(s);
+            waiter.wake(Reason::Notified);
+        } else {
+            key.set(Some(waiter.key()));
+            list(&mut s).push(waiter, token.take().expect("registered once"));
+            drop(s);
+        }
+        if let Some(then) = then.take() {
+            then();
+        }
+    };
+    let reason = match wait(deadline, &mut register) {
+        // Shutdown refused the park before anything was registered.
+        Reason::Shutdown if key.get().is_none() && !self_granted.get() => {
+            wait_thread(deadline, &mut register)
+        }
+        reason => reason,
+    };
+    if reason == Reason::Notified || self_granted.get() {
+        return Waited { granted: true, reason };
+    }
+    if let Some(k) = key.get() {
+        list(&mut crate::loom::lock(state)).remove(k);
+    }
+    Waited { granted: false, reason }
+}
