@@ -55,11 +55,8 @@ impl Drop for JoinSlot {
         if crate::loom::cells_unreachable() {
             return;
         }
-        let result = self.result.with_mut(|r| {
-            // SAFETY: `&mut self`: nobody else reaches the slot any more.
-            unsafe { (*r).take() }
-        });
-        if let Some(result) = result {
+        // `&mut self`: nobody else reaches the slot any more.
+        if let Some(result) = crate::loom::take_cell(&mut self.result) {
             drop_or_abort(result);
         }
     }

@@ -134,10 +134,8 @@ impl Drop for Task {
         if crate::loom::cells_unreachable() {
             return;
         }
-        self.locals.with_mut(|l| {
-            // SAFETY: `&mut self`: no fiber uses this map any more.
-            unsafe { &mut *l }.forget_all()
-        });
+        // `&mut self`: no fiber uses this map any more.
+        crate::loom::take_cell(&mut self.locals).forget_all();
     }
 }
 

@@ -121,7 +121,7 @@ pub(crate) struct ThreadParker {
 }
 
 impl ThreadParker {
-    fn for_current_thread() -> Arc<Self> {
+    pub(crate) fn for_current_thread() -> Arc<Self> {
         Arc::new(ThreadParker { park: ParkState::new(), thread: thread::current() })
     }
 }
@@ -188,5 +188,21 @@ fn wait_with(parker: &Arc<ThreadParker>, deadline: Option<Instant>, register: im
                 }
             }
         }
+    }
+}
+
+/// For the loom models (`src/loom_api/`), which hold a model thread's
+/// parker (`for_current_thread`) across several waits and hand its waiters
+/// to the protocol under test.
+#[cfg(loom)]
+impl ThreadParker {
+    /// Its park state.
+    pub(crate) fn park_state(&self) -> &ParkState {
+        &self.park
+    }
+
+    /// The waiter that ends wait `seq` of this parker (unparking its thread).
+    pub(crate) fn waiter(this: &Arc<Self>, seq: Seq) -> Waiter {
+        Waiter { target: Target::Thread(this.clone()), seq }
     }
 }

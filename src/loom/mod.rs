@@ -27,15 +27,54 @@ pub(crate) mod sync {
     pub(crate) use std::sync::Arc;
 }
 
-/// loom's threads, plus `park_timeout`, which loom lacks: under loom a
-/// timed park yields to the model checker, a legal spurious wakeup (every
-/// caller re-checks its condition and its deadline in a loop).
+/// loom's threads, with park and unpark of their own.
+///
+/// A thread's park token is a `loom::sync::Notify` (which, like `park`,
+/// may wake spuriously): loom's own `unpark` also makes a thread runnable
+/// that is blocked on a lock or a join, which loom's locks and joins then
+/// reject with an internal assertion — and a waker does unpark a thread
+/// that already saw its wake and went on to take a lock. `park_timeout`,
+/// which loom lacks, yields to the model checker: a legal spurious wakeup
+/// (every caller re-checks its condition and its deadline in a loop).
 #[cfg(loom)]
 pub(crate) mod thread {
+    // Explicit items below shadow loom's `Thread`, `current` and `park`.
     pub(crate) use loom::thread::*;
 
+    // A std `Arc`: the token lives in a loom thread-local, which a model
+    // that panics drops after its execution is gone, when dropping a loom
+    // `Arc` would touch the execution and abort; `Notify` has no `Drop`.
+    use std::sync::Arc;
+
+    use loom::sync::Notify;
+
+    /// A handle to unpark a thread.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Thread(Arc<Notify>);
+
+    impl Thread {
+        /// Wakes the thread's `park`, or makes its next one return at once.
+        pub(crate) fn unpark(&self) {
+            self.0.notify();
+        }
+    }
+
+    loom::thread_local! {
+        static TOKEN: Thread = Thread(Arc::new(Notify::new()));
+    }
+
+    /// The calling thread's handle.
+    pub(crate) fn current() -> Thread {
+        TOKEN.with(Thread::clone)
+    }
+
+    /// Blocks until the thread is unparked (or spuriously).
+    pub(crate) fn park() {
+        TOKEN.with(|t| t.0.wait());
+    }
+
     pub(crate) fn park_timeout(_: std::time::Duration) {
-        loom::thread::yield_now();
+        yield_now();
     }
 
     /// Time is not modelled: a sleep is a yield to the model checker.
@@ -97,6 +136,15 @@ pub(crate) mod mutation {
     pub(crate) fn set(m: Option<Mutation>) {
         ON.with(|on| on.set(m));
     }
+}
+
+/// Takes the contents of a cell the caller holds by `&mut` — exclusive by
+/// the borrow checker, so without loom's access tracking: in a `Drop`
+/// reached through the last `Arc` (std's under loom, see `sync`), loom
+/// cannot see the ordering the reference count gives, and would report
+/// the last owner's access as racing the previous owner's.
+pub(crate) fn take_cell<T: Default>(cell: &mut cell::UnsafeCell<T>) -> T {
+    std::mem::replace(cell, cell::UnsafeCell::new(T::default())).into_inner()
 }
 
 /// Whether a destructor must leave loom's cells alone: under loom, a drop

@@ -184,6 +184,7 @@ fn closed() -> io::Error {
 pub(crate) fn dispatch(data: u64, events: u32) {
     let (fd, generation) = (data as u32 as RawFd, (data >> 32) as u32);
     let Some(pd) = arena::get(fd) else { return };
+    // A cheap early out; `deliver` checks again under its lock.
     if pd.generation() != generation {
         return;
     }
@@ -192,10 +193,10 @@ pub(crate) fn dispatch(data: u64, events: u32) {
     // makes the direction ready for good (see `readiness.rs`).
     let read_hup = events & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
     if read_hup || events & libc::EPOLLIN != 0 {
-        pd.deliver(Dir::Read, read_hup);
+        pd.deliver(generation, Dir::Read, read_hup);
     }
     let write_hup = events & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
     if write_hup || events & libc::EPOLLOUT != 0 {
-        pd.deliver(Dir::Write, write_hup);
+        pd.deliver(generation, Dir::Write, write_hup);
     }
 }
