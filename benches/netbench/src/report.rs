@@ -60,6 +60,15 @@ fn simple_table(out: &mut String, rows: &[&SimpleRow]) {
     }
 }
 
+/// The best speedup two shared cores allow over one worker when the load
+/// generator runs on the same machine: one worker saturates a core at `s`
+/// µs per request; two cores must also pay the generator's `c` µs, so at
+/// most `2s / (s + c)`.
+pub fn speedup_ceiling(one_worker: &SimpleRow) -> f64 {
+    let (s, c) = (one_worker.cpu_us, one_worker.client_cpu_us);
+    if s <= 0.0 { 0.0 } else { (2.0 * s / (s + c)).min(2.0) }
+}
+
 /// The whole report.
 pub fn markdown(r: &Results, header: &str) -> String {
     let mut out = String::new();
@@ -193,20 +202,21 @@ pub fn markdown(r: &Results, header: &str) -> String {
             r.cpu.iter().map(|c| c.workers).max().unwrap_or(2)
         );
         out.push_str(
-            "| server | 1 worker req/s | more workers req/s | speedup | server CPU µs/req (1 / more) |\n",
+            "| server | 1 worker req/s | more workers req/s | speedup | ceiling here | server CPU µs/req (1 / more) |\n",
         );
-        out.push_str("|---|---:|---:|---:|---:|\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|\n");
         for k in Kind::ALL {
             let one = r.cpu.iter().find(|c| c.kind == k && c.workers == 1);
             let more = r.cpu.iter().find(|c| c.kind == k && c.workers > 1);
             if let (Some(a), Some(b)) = (one, more) {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {:.2}x | {:.1} / {:.1} |",
+                    "| {} | {} | {} | {:.2}x | {:.2}x | {:.1} / {:.1} |",
                     k.name(),
                     thousands(a.load.rate()),
                     thousands(b.load.rate()),
                     b.load.rate() / a.load.rate().max(1.0),
+                    speedup_ceiling(a),
                     a.cpu_us,
                     b.cpu_us
                 );

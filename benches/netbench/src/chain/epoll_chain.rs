@@ -1,5 +1,7 @@
-//! The chain on hand-written epoll: hop `i` lives on thread `i % workers`,
-//! whose edge-triggered epoll watches the hop's left socket; on readiness
+//! The chain on hand-written epoll: the hops are split into `workers`
+//! contiguous blocks, one per thread (so only a block boundary crosses
+//! threads, as a careful hand-written program would arrange); each thread's
+//! edge-triggered epoll watches its hops' left sockets; on readiness
 //! it reads the byte and writes it to the right socket. The main thread
 //! uses blocking reads and writes at the two ends.
 
@@ -20,7 +22,7 @@ pub(super) fn run(workers: usize, hops: usize, rounds: u64) -> io::Result<Durati
         let (from, to) = (readers[i].take().expect("reader"), writers[i + 1].take().expect("writer"));
         from.set_nonblocking(true)?;
         to.set_nonblocking(true)?;
-        per_thread[i % workers].push((from.into(), to.into()));
+        per_thread[i * workers / hops].push((from.into(), to.into()));
     }
     let threads: Vec<_> = per_thread
         .into_iter()

@@ -18,7 +18,10 @@ pub(super) fn run(o: &ServeOpts, bound: &dyn Fn(SocketAddr)) -> io::Result<()> {
         match listener.accept() {
             Ok((s, _)) => {
                 if let Err(e) = std::thread::Builder::new().spawn(move || serve(s, work)) {
-                    eprintln!("netbench threads server: cannot start a thread: {e}");
+                    eprintln!(
+                        "netbench threads server: cannot start a thread: {e} (each std thread maps 4 memory \
+                         areas, stack and signal stack with guards; see vm.max_map_count)"
+                    );
                 }
             }
             Err(e) => {
