@@ -12,9 +12,15 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
+use crate::report::thousands;
 use crate::runner::Results;
 use crate::runner::measure::SimpleRow;
 use crate::servers::Kind;
+
+/// Tick labels and legend.
+const LABEL: (&str, u32) = ("sans-serif", 16);
+/// Axis descriptions.
+const AXIS: (&str, u32) = ("sans-serif", 18);
 
 fn color(k: Kind) -> RGBColor {
     match k {
@@ -43,8 +49,8 @@ pub fn all(r: &Results, dir: &Path) -> io::Result<Vec<PathBuf>> {
         files.push(f);
     }
     for (c, name, title) in [
-        (400, "latency_cdf_400.svg", "Latency CDF, 400 connections"),
-        (1, "latency_cdf_single.svg", "Latency CDF, single client"),
+        (400, "latency_cdf_400.svg", "Latency CDF, 400 connections (to p99.9)"),
+        (1, "latency_cdf_single.svg", "Latency CDF, single client (to p99.9)"),
     ] {
         let rows: Vec<&SimpleRow> = r.simple.iter().filter(|s| s.conns == c).collect();
         if !rows.is_empty() {
@@ -72,11 +78,12 @@ fn lines(
     log_x: bool,
 ) -> io::Result<()> {
     let xmax = rows.iter().map(x).fold(1.0, f64::max);
-    let ymax = rows.iter().map(|s| s.load.rate()).fold(1.0, f64::max) * 1.1;
+    // Headroom at the top for the legend.
+    let ymax = rows.iter().map(|s| s.load.rate()).fold(1.0, f64::max) * 1.4;
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut b = ChartBuilder::on(&root);
-    b.caption(title, ("sans-serif", 22)).margin(15).x_label_area_size(45).y_label_area_size(80);
+    b.caption(title, ("sans-serif", 26)).margin(15).x_label_area_size(45).y_label_area_size(80);
     let series = |k: Kind| {
         let mut p: Vec<(f64, f64)> =
             rows.iter().filter(|s| s.kind == k).map(|s| (x(s), s.load.rate())).collect();
@@ -86,7 +93,16 @@ fn lines(
     macro_rules! draw {
         ($chart:expr) => {{
             let mut chart = $chart;
-            chart.configure_mesh().x_desc(xdesc).y_desc("requests/s").draw().map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(xdesc)
+                .y_desc("requests/s")
+                .label_style(LABEL)
+                .axis_desc_style(AXIS)
+                .x_label_formatter(&|v| format!("{v}"))
+                .y_label_formatter(&|v| thousands(*v))
+                .draw()
+                .map_err(err)?;
             for k in Kind::ALL {
                 let p = series(k);
                 if p.is_empty() {
@@ -102,9 +118,10 @@ fn lines(
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(SeriesLabelPosition::UpperRight)
                 .border_style(BLACK)
                 .background_style(WHITE.mix(0.9))
+                .label_font(LABEL)
                 .draw()
                 .map_err(err)?;
         }};
@@ -121,20 +138,30 @@ fn lines(
 fn cdf(path: &Path, title: &str, rows: &[&SimpleRow]) -> io::Result<()> {
     let us = |ns: u64| (ns.max(1) as f64) / 1000.0;
     let lo = rows.iter().flat_map(|s| s.load.cdf.first()).map(|p| us(p.1)).fold(f64::MAX, f64::min);
-    let hi = rows.iter().flat_map(|s| s.load.cdf.last()).map(|p| us(p.1)).fold(0.0, f64::max);
+    // Up to the 99.9th percentile: the last few samples would squeeze the rest.
+    let shown = |s: &SimpleRow| s.load.cdf.iter().filter(|p| p.0 <= 0.999).copied().collect::<Vec<_>>();
+    let hi = rows.iter().flat_map(|s| shown(s).last().copied()).map(|p| us(p.1)).fold(0.0, f64::max);
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, ("sans-serif", 26))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
         .build_cartesian_2d((lo.min(hi) * 0.8..hi.max(lo) * 1.25).log_scale(), 0.0..1.0)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("response time (µs)").y_desc("fraction of requests").draw().map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("response time (µs)")
+        .y_desc("fraction of requests")
+        .label_style(LABEL)
+        .axis_desc_style(AXIS)
+        .x_label_formatter(&|v| format!("{v}"))
+        .draw()
+        .map_err(err)?;
     for s in rows {
         let c = color(s.kind);
-        let p: Vec<(f64, f64)> = s.load.cdf.iter().map(|&(q, ns)| (us(ns), q)).collect();
+        let p: Vec<(f64, f64)> = shown(s).into_iter().map(|(q, ns)| (us(ns), q)).collect();
         chart
             .draw_series(LineSeries::new(p, c.stroke_width(2)))
             .map_err(err)?
@@ -146,6 +173,7 @@ fn cdf(path: &Path, title: &str, rows: &[&SimpleRow]) -> io::Result<()> {
         .position(SeriesLabelPosition::LowerRight)
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
+        .label_font(LABEL)
         .draw()
         .map_err(err)?;
     root.present().map_err(err)

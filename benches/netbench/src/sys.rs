@@ -71,6 +71,17 @@ pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     syscall!(write(fd, buf.as_ptr().cast(), buf.len())).map(|n| n as usize)
 }
 
+/// Binds `sock` to the source address `ip` with `IP_BIND_ADDRESS_NO_PORT`,
+/// so the port is picked at `connect` per destination: connections spread
+/// over several loopback sources do not exhaust one source's port range.
+pub fn bind_source(sock: &socket2::Socket, ip: std::net::Ipv4Addr) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    let len = size_of::<libc::c_int>() as libc::socklen_t;
+    let opt = (&raw const one).cast();
+    syscall!(setsockopt(sock.as_raw_fd(), libc::IPPROTO_IP, libc::IP_BIND_ADDRESS_NO_PORT, opt, len))?;
+    sock.bind(&std::net::SocketAddr::from((ip, 0)).into())
+}
+
 /// Raises the soft open-file limit to the hard one; returns the new soft limit.
 pub fn raise_fd_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -114,7 +125,10 @@ pub fn restrict_cpus(n: usize) -> io::Result<()> {
 }
 
 fn cpu_isset(cpu: usize, set: &libc::cpu_set_t) -> bool {
-    // SAFETY: callers pass `cpu` < CPU_SETSIZE, the bound CPU_ISSET requires.
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return false;
+    }
+    // SAFETY: `cpu` < CPU_SETSIZE (checked above), the bound CPU_ISSET requires.
     unsafe { libc::CPU_ISSET(cpu, set) }
 }
 
