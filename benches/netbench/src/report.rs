@@ -122,7 +122,7 @@ pub fn markdown(r: &Results, header: &str) -> String {
                 .collect();
             let _ = writeln!(out, "{row} {} |", other.join(", "));
         }
-        out.push_str("\nReads and writes by name: ");
+        out.push_str("\nThe three most frequent calls per request (of which failed, mostly `EAGAIN`): ");
         let names: Vec<String> = r
             .syscalls
             .iter()
@@ -133,7 +133,7 @@ pub fn markdown(r: &Results, header: &str) -> String {
                     .by_name
                     .iter()
                     .take(3)
-                    .map(|(n, c, e)| format!("{n} {:.3} ({e} errors)", per(*c)))
+                    .map(|(n, c, e)| format!("{n} {:.3} ({:.3} failed)", per(*c), per(*e)))
                     .collect();
                 format!("{}: {}", s.kind.name(), top.join(", "))
             })
