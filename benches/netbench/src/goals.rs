@@ -69,7 +69,7 @@ pub fn evaluate(r: &Results) -> Vec<Goal> {
             x >= 1.0
         }),
     ];
-    let sys = r.syscalls.iter().find(|x| x.kind == Kind::Fiberio);
+    let sys = r.syscalls.iter().find(|x| x.kind == Kind::Fiberio && x.conns == 400);
     let per = |name: Option<&str>| {
         sys.map(|x| {
             let c = name.map_or(x.calls.total(), |n| x.calls.calls(n));

@@ -100,15 +100,14 @@ pub fn markdown(r: &Results, header: &str) -> String {
         let s0 = &r.syscalls[0];
         let _ = write!(
             out,
-            "\n### Syscalls per request ({} connections, `strace -c -f` on the server over ~{} requests)\n\n",
-            s0.conns,
+            "\n### Syscalls per request (`strace -c -f` on the server over ~{} requests)\n\n",
             thousands(s0.requests as f64)
         );
-        out.push_str("| server | total | read | write | epoll_wait | epoll_ctl | futex | other |\n");
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+        out.push_str("| server | conns | total | read | write | epoll_wait | epoll_ctl | futex | other |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for s in &r.syscalls {
             let per = |c: u64| c as f64 / s.requests.max(1) as f64;
-            let mut row = format!("| {} | {:.3} |", s.kind.name(), per(s.calls.total()));
+            let mut row = format!("| {} | {} | {:.3} |", s.kind.name(), s.conns, per(s.calls.total()));
             for (_, names) in GROUPS {
                 let _ = write!(row, " {:.3} |", per(names.iter().map(|n| s.calls.calls(n)).sum()));
             }

@@ -12,7 +12,9 @@
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,8 +40,11 @@ pub enum Phase {
     Exit = 4,
 }
 
+/// [`ThreadState::idle_in`] of a thread with requests outstanding.
+pub const NOT_IDLE: u64 = u64::MAX;
+
 /// What the main thread and one client thread share.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ThreadState {
     /// Replies received in any phase (for progress).
     pub completed: AtomicU64,
@@ -47,11 +52,25 @@ pub struct ThreadState {
     pub measured: AtomicU64,
     /// Requests this thread may send in [`Phase::Measure`] (`u64::MAX`: no limit).
     pub quota: AtomicU64,
-    /// All connections open and idle (after [`Phase::Connect`]) or no
-    /// request outstanding (after [`Phase::Drain`]).
-    pub idle: AtomicBool,
+    /// The [`Shared::seq`] of the phase in which this thread last found
+    /// itself idle: all connections open and none waiting for a reply
+    /// ([`NOT_IDLE`] otherwise). Tagged with the phase's number so that an
+    /// idleness seen in an earlier phase can never be taken for this one's.
+    pub idle_in: AtomicU64,
     /// Wrong replies seen.
     pub errors: AtomicU64,
+}
+
+impl Default for ThreadState {
+    fn default() -> Self {
+        Self {
+            completed: AtomicU64::new(0),
+            measured: AtomicU64::new(0),
+            quota: AtomicU64::new(0),
+            idle_in: AtomicU64::new(NOT_IDLE),
+            errors: AtomicU64::new(0),
+        }
+    }
 }
 
 /// The phase word, and the histogram every thread merges into on draining.
@@ -59,20 +78,31 @@ pub struct ThreadState {
 pub struct Shared {
     /// The current [`Phase`].
     pub phase: AtomicU8,
+    /// Number of the current phase: bumped (release) after each change of
+    /// `phase`, read (acquire) before it.
+    pub seq: AtomicU64,
     /// Latencies of measured requests, in ns, merged from all threads.
     pub latency: Mutex<Histogram<u64>>,
 }
 
 impl Shared {
-    /// The current phase.
-    pub fn phase(&self) -> Phase {
-        match self.phase.load(Relaxed) {
+    /// Moves every thread to `p`.
+    pub fn set(&self, p: Phase) {
+        self.phase.store(p as u8, Relaxed);
+        self.seq.fetch_add(1, Release);
+    }
+
+    /// The current phase and its number.
+    pub fn phase(&self) -> (Phase, u64) {
+        let seq = self.seq.load(Acquire);
+        let phase = match self.phase.load(Relaxed) {
             0 => Phase::Connect,
             1 => Phase::Warm,
             2 => Phase::Measure,
             3 => Phase::Drain,
             _ => Phase::Exit,
-        }
+        };
+        (phase, seq)
     }
 }
 
@@ -118,7 +148,7 @@ pub fn run(job: &Job, shared: &Shared, me: &ThreadState) -> io::Result<()> {
     let mut events = sys::events(512);
     let mut last = Phase::Connect;
     loop {
-        let phase = shared.phase();
+        let (phase, seq) = shared.phase();
         if phase != last {
             if last == Phase::Measure {
                 shared
@@ -156,7 +186,8 @@ pub fn run(job: &Job, shared: &Shared, me: &ThreadState) -> io::Result<()> {
             Phase::Drain => {}
         }
         let busy = conns.len() - idle.len();
-        me.idle.store(busy == 0 && (phase != Phase::Connect || next_id == job.conns.end), Relaxed);
+        let idle_now = busy == 0 && (phase != Phase::Connect || next_id == job.conns.end);
+        me.idle_in.store(if idle_now { seq } else { NOT_IDLE }, Relaxed);
         let timeout = if busy == 0 { Duration::from_millis(5) } else { Duration::from_millis(50) };
         let n = epoll.wait(&mut events, Some(timeout))?;
         for ev in &events[..n] {

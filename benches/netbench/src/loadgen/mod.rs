@@ -21,7 +21,7 @@ mod result;
 
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -66,7 +66,7 @@ struct Threads {
 
 impl Threads {
     fn set(&self, p: Phase) {
-        self.shared.phase.store(p as u8, Relaxed);
+        self.shared.set(p);
     }
 
     fn sum(&self, f: impl Fn(&ThreadState) -> u64) -> u64 {
@@ -83,11 +83,12 @@ impl Threads {
         Ok(())
     }
 
-    /// Waits until every thread is idle, printing `what` progress.
+    /// Waits until every thread has been idle in the current phase,
+    /// printing `what` progress.
     fn wait_idle(&mut self, what: &str, total: u64) -> io::Result<()> {
-        self.set_idle_false();
+        let seq = self.shared.phase().1;
         let mut last = Instant::now();
-        while !self.states.iter().all(|s| s.idle.load(Relaxed)) {
+        while !self.states.iter().all(|s| s.idle_in.load(Relaxed) == seq) {
             self.check()?;
             std::thread::sleep(Duration::from_millis(2));
             if last.elapsed() >= Duration::from_secs(1) {
@@ -99,14 +100,6 @@ impl Threads {
             }
         }
         Ok(())
-    }
-
-    fn set_idle_false(&self) {
-        for s in &self.states {
-            s.idle.store(false, Relaxed);
-        }
-        // The threads re-publish `idle` every pass; give them one.
-        std::thread::sleep(Duration::from_millis(10));
     }
 
     fn stop(mut self) -> io::Result<()> {
@@ -124,6 +117,7 @@ pub fn run(o: &LoadOpts) -> io::Result<LoadResult> {
     let threads = o.threads.clamp(1, o.conns.max(1) as usize);
     let shared = Arc::new(Shared {
         phase: AtomicU8::new(Phase::Connect as u8),
+        seq: AtomicU64::new(0),
         latency: Mutex::new(client::histogram()),
     });
     let states = client::states(threads);
