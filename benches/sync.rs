@@ -15,9 +15,12 @@
 //! fixed-size contended run for both locks (fairness).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, black_box};
+use std::hint::black_box;
+
+use criterion::Criterion;
 
 const WORKERS: usize = 2;
 const N: usize = 8;
@@ -45,9 +48,8 @@ fn uncontended(c: &mut Criterion) {
     });
 }
 
-/// `n` participants each doing `per` lock/increment/unlock on a fiberio
-/// mutex, as fibers of `rt`; returns the elapsed time and each one's count
-/// of acquisitions when `until` (a total) is given instead.
+/// `n` fibers of `rt` each doing `per` lock/increment/unlock on one
+/// fiberio mutex; returns the elapsed time.
 fn fiberio_contended(rt: &fiberio::Runtime, n: usize, per: u64) -> Duration {
     let m = Arc::new((fiberio::sync::Mutex::new(0u64), fiberio::sync::Barrier::new(n + 1)));
     let handles: Vec<_> = (0..n)
@@ -103,33 +105,41 @@ fn contended(c: &mut Criterion) {
     });
 }
 
-/// Per-participant acquisitions when `n` participants race to `total`.
+/// Per-participant acquisitions when `n` participants race to `total`,
+/// yielding inside the critical section (as `tests/sync_fairness.rs`) so
+/// that the others queue up; counted once all have started.
 fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
     let rt = fiberio::Runtime::builder().workers(WORKERS).build().unwrap();
     let fm = Arc::new((fiberio::sync::Mutex::new(0u64), fiberio::sync::Barrier::new(n)));
     let sm = Arc::new(std::sync::Mutex::new(0u64));
+    let arrived = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..n)
         .map(|_| {
-            let (fm, sm) = (fm.clone(), sm.clone());
+            let (fm, sm, arrived) = (fm.clone(), sm.clone(), arrived.clone());
             let body = move || {
                 fm.1.wait();
+                arrived.fetch_add(1, SeqCst);
+                // `None` once the total is reached, else whether it counted.
+                let step = |t: &mut u64| {
+                    if *t == total {
+                        return None;
+                    }
+                    fiberio::yield_now();
+                    let counts = arrived.load(SeqCst) == n;
+                    *t += u64::from(counts);
+                    Some(counts)
+                };
                 let mut mine = 0;
                 loop {
-                    let done = if fiberio_lock {
-                        let mut t = fm.0.lock().unwrap();
-                        let done = *t == total;
-                        *t += u64::from(!done);
-                        done
+                    let step = if fiberio_lock {
+                        step(&mut fm.0.lock().unwrap())
                     } else {
-                        let mut t = sm.lock().unwrap();
-                        let done = *t == total;
-                        *t += u64::from(!done);
-                        done
+                        step(&mut sm.lock().unwrap())
                     };
-                    if done {
-                        return mine;
+                    match step {
+                        None => return mine,
+                        Some(counted) => mine += u64::from(counted),
                     }
-                    mine += 1;
                 }
             };
             if fiberio_lock {
@@ -146,7 +156,7 @@ fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
 
 fn median_ns(name: &str) -> Option<f64> {
     let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let path = format!("{dir}/criterion/{}/new/estimates.json", name.replace(['/', ' ', '(', ')', ','], "_"));
+    let path = format!("{dir}/criterion/{}/new/estimates.json", name.replace('/', "_"));
     let text = std::fs::read_to_string(&path).ok()?;
     let at = text.find("\"median\"")?;
     let rest = &text[at..];
@@ -171,7 +181,7 @@ fn summary() {
         }
     }
     for (label, fiberio_lock) in [("fiberio Mutex, 8 fibers", true), ("std Mutex, 8 threads", false)] {
-        let total = 200_000;
+        let total = 40_000;
         let counts = shares(N, total, fiberio_lock);
         let fair = total as f64 / N as f64;
         let min = *counts.iter().min().unwrap() as f64 / fair;

@@ -24,7 +24,7 @@ fn writers_exclude_and_readers_see_no_writer() {
         run_parties(&rt, setting, PARTIES, move |i| {
             let (lock, racy, writing, reads) = &*s;
             for r in 0..ROUNDS {
-                if (i + r as usize) % 3 == 0 {
+                if (i + r as usize).is_multiple_of(3) {
                     let _g = lock.read().unwrap();
                     assert!(!writing.load(SeqCst), "{setting:?}: a reader next to a writer");
                     yield_any();

@@ -199,7 +199,7 @@ impl Setting {
     pub fn is_fiber(self, i: usize) -> bool {
         match self {
             Setting::SameWorker | Setting::CrossWorker => true,
-            Setting::FiberAndThread => i % 2 == 0,
+            Setting::FiberAndThread => i.is_multiple_of(2),
             Setting::Threads => false,
         }
     }
@@ -235,7 +235,7 @@ where
     match setting {
         Setting::SameWorker => Party::Fiber(spawn_on(rt, 0, f)),
         Setting::CrossWorker => Party::Fiber(spawn_on(rt, i % 2, f)),
-        Setting::FiberAndThread if i % 2 == 0 => Party::Fiber(spawn_on(rt, (i / 2) % 2, f)),
+        Setting::FiberAndThread if i.is_multiple_of(2) => Party::Fiber(spawn_on(rt, (i / 2) % 2, f)),
         _ => Party::Thread(std::thread::spawn(f)),
     }
 }
