@@ -68,9 +68,16 @@ impl Worker {
         if n > 1 {
             self.idle_poll.set(true);
         }
+        let runnable = self.gather();
+        n > 0 || runnable
+    }
+
+    /// The part of a poll that needs no syscall: drains the inbox, fires
+    /// due timers; returns whether a fiber is runnable or waits to start.
+    pub(super) fn gather(&self) -> bool {
         self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
         self.fire_timers();
-        n > 0 || !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
+        !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
     }
 
     /// Wakes the waiters of every timer that is due.

@@ -213,7 +213,8 @@ impl Worker {
             if self.rt.is_shutdown() {
                 break;
             }
-            if self.idle_poll.get() && self.poll(Some(Duration::ZERO)) {
+            let work = if self.idle_poll.get() { self.poll(Some(Duration::ZERO)) } else { self.gather() };
+            if work {
                 continue;
             }
             self.idle_poll.set(false);
