@@ -73,7 +73,9 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod blocking;
 mod fiber;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod net;
@@ -95,6 +97,9 @@ pub mod sync;
 mod sys;
 mod time;
 
+pub use blocking::{
+    __set_blocking_pool_limits, BlockingPoolMetrics, blocking_pool_metrics, try_unblock, unblock,
+};
 pub use fiber::{Builder, Cancelled, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
 pub use time::{sleep, sleep_until};
