@@ -65,6 +65,9 @@ pub(crate) struct BlockingPool {
     state: Mutex<State>,
     /// Idle helpers wait here; signalled by claims and by limit changes.
     work: Condvar,
+    /// Starts a helper thread running `helper_main` (a test double in unit
+    /// tests, to make the OS refuse).
+    start_thread: fn(&'static BlockingPool) -> io::Result<()>,
 }
 
 struct State {
@@ -116,7 +119,8 @@ static POOL: OnceLock<Result<BlockingPool, (io::ErrorKind, String)>> = OnceLock:
 ///
 /// `InvalidInput` when `FIBERIO_MAX_HELPERS` is not a positive integer.
 pub(crate) fn global() -> io::Result<&'static BlockingPool> {
-    let pool = POOL.get_or_init(|| max_from_env().map(|max| BlockingPool::new(max, DEFAULT_IDLE_TIMEOUT)));
+    let pool = POOL
+        .get_or_init(|| max_from_env().map(|max| BlockingPool::new(max, DEFAULT_IDLE_TIMEOUT, start_helper)));
     pool.as_ref().map_err(|(kind, msg)| io::Error::new(*kind, msg.clone()))
 }
 
@@ -136,8 +140,17 @@ fn max_from_env() -> Result<usize, (io::ErrorKind, String)> {
     }
 }
 
+/// Starts a named helper thread for `pool`.
+fn start_helper(pool: &'static BlockingPool) -> io::Result<()> {
+    std::thread::Builder::new().name(THREAD_NAME.into()).spawn(move || pool.helper_main()).map(drop)
+}
+
 impl BlockingPool {
-    pub(crate) fn new(max: usize, idle_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        max: usize,
+        idle_timeout: Duration,
+        start_thread: fn(&'static BlockingPool) -> io::Result<()>,
+    ) -> Self {
         let state = State {
             queue: VecDeque::new(),
             live: 0,
@@ -148,7 +161,7 @@ impl BlockingPool {
             started: 0,
             completed: 0,
         };
-        Self { state: Mutex::new(state), work: Condvar::new() }
+        Self { state: Mutex::new(state), work: Condvar::new(), start_thread }
     }
 
     /// Queues `job` and makes sure a helper will run it: claims an idle
@@ -170,8 +183,7 @@ impl BlockingPool {
         }
         s.live += 1;
         drop(s);
-        let spawned = std::thread::Builder::new().name(THREAD_NAME.into()).spawn(move || self.helper_main());
-        let Err(err) = spawned else {
+        let Err(err) = (self.start_thread)(self) else {
             return;
         };
         let mut s = lock(&self.state);
@@ -249,5 +261,89 @@ impl BlockingPool {
             started: s.started,
             completed: s.completed,
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+    use super::*;
+    use crate::loom::sync::Arc;
+
+    /// Records whether it ran or was refused (and with what).
+    struct Probe {
+        gate: Arc<AtomicBool>,
+        outcome: Arc<Mutex<Option<Result<String, io::Error>>>>,
+    }
+
+    impl Job for Probe {
+        fn run(self: Box<Self>) {
+            while !self.gate.load(SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            *lock(&self.outcome) = Some(Ok(name));
+        }
+        fn refuse(self: Box<Self>, err: io::Error) {
+            *lock(&self.outcome) = Some(Err(err));
+        }
+    }
+
+    fn probe(open: bool) -> (Box<Probe>, Arc<AtomicBool>, Arc<Mutex<Option<Result<String, io::Error>>>>) {
+        let (gate, outcome) = (Arc::new(AtomicBool::new(open)), Arc::new(Mutex::new(None)));
+        (Box::new(Probe { gate: gate.clone(), outcome: outcome.clone() }), gate, outcome)
+    }
+
+    fn wait_for<T>(m: &Mutex<Option<T>>) -> T {
+        loop {
+            if let Some(v) = lock(m).take() {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn refuse_to_start(_: &'static BlockingPool) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::WouldBlock, "EAGAIN, simulated"))
+    }
+
+    #[test]
+    fn with_no_helper_and_none_startable_the_job_is_refused() {
+        let pool: &'static BlockingPool =
+            Box::leak(Box::new(BlockingPool::new(4, DEFAULT_IDLE_TIMEOUT, refuse_to_start)));
+        let (job, _, outcome) = probe(true);
+        pool.submit(job);
+        let err = wait_for(&outcome).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "the OS error's kind is kept");
+        assert!(err.to_string().contains("no helper thread runs and none can be started"), "{err}");
+        let s = pool.snapshot();
+        assert_eq!((s.live, s.queued), (0, 0));
+    }
+
+    static FAIL_NEXT: AtomicBool = AtomicBool::new(false);
+
+    fn start_unless_told_not_to(pool: &'static BlockingPool) -> io::Result<()> {
+        if FAIL_NEXT.load(SeqCst) { refuse_to_start(pool) } else { start_helper(pool) }
+    }
+
+    #[test]
+    fn with_a_helper_alive_a_failed_start_queues_the_job() {
+        let pool: &'static BlockingPool =
+            Box::leak(Box::new(BlockingPool::new(4, DEFAULT_IDLE_TIMEOUT, start_unless_told_not_to)));
+        let (first, gate, first_outcome) = probe(false);
+        pool.submit(first);
+        // The helper has taken the first job and is busy with it.
+        while pool.snapshot() != (Snapshot { queued: 0, started: 1, ..pool.snapshot() }) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        FAIL_NEXT.store(true, SeqCst);
+        let (second, _, second_outcome) = probe(true);
+        pool.submit(second);
+        assert_eq!(pool.snapshot().queued, 1);
+        gate.store(true, SeqCst);
+        assert_eq!(wait_for(&first_outcome).unwrap(), THREAD_NAME);
+        assert_eq!(wait_for(&second_outcome).unwrap(), THREAD_NAME, "run by the live helper");
+        assert_eq!(pool.snapshot().started, 1);
     }
 }

@@ -7,8 +7,8 @@
 //! so fiberio does what Go and tokio do: it hands the syscall to a helper
 //! thread while the fiber parks. Each function here moves its owned
 //! arguments (the path, a copy of the data to write) into one job and the
-//! std result back, so a call costs one hand-off to a helper and back —
-//! a few microseconds — on top of the syscalls; functions that do several
+//! std result back, so a call costs one hand-off to a helper and back
+//! (two thread wakeups) on top of the syscalls; functions that do several
 //! syscalls (`read`, `copy`, `create_dir_all`) still make one hand-off.
 //!
 //! - The free functions mirror `std::fs` one for one and return std's
@@ -48,6 +48,12 @@ use std::path::{Path, PathBuf};
 pub use file::{File, OpenOptions};
 pub use read_dir::{DirEntry, ReadDir, read_dir};
 pub use std::fs::{FileType, Metadata, Permissions};
+
+// Handles cross threads on purpose: a job holds the file while it runs.
+static_assertions::assert_impl_all!(File: Send, Sync);
+static_assertions::assert_impl_all!(ReadDir: Send, Sync);
+static_assertions::assert_impl_all!(DirEntry: Send, Sync);
+static_assertions::assert_impl_all!(OpenOptions: Send, Sync);
 
 /// Runs a std call on the helper pool and flattens the two errors (no
 /// helper could run it; the call failed) into one.

@@ -61,7 +61,7 @@ pub fn read_dir<P: AsRef<Path>>(path: P) -> io::Result<ReadDir> {
 }
 
 /// The iterator of [`read_dir`]: yields `io::Result<DirEntry>`, reading
-/// [`BATCH`] entries per job on the helper pool.
+/// 128 entries per job on the helper pool.
 pub struct ReadDir {
     /// std's iterator, between batches; `None` once it is exhausted (or
     /// was lost to a job that could not run).

@@ -122,7 +122,7 @@ fn name_of<A: ToSocketAddrs>(addr: &A) -> Option<Name> {
     }
 }
 
-/// Resolves `addr` by the rule of the module docs and calls `each` with
+/// Resolves `addr` by the rule (`net/mod.rs`) and calls `each` with
 /// the addresses; used by [`each_addr`](super::std_api::each_addr).
 pub(crate) fn resolve<A: ToSocketAddrs, T>(
     addr: A,
