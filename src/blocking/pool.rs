@@ -266,15 +266,15 @@ impl BlockingPool {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-
     use super::*;
+    use crate::loom::static_atomic::AtomicUsize;
     use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
     /// Records whether it ran or was refused (and with what).
     struct Probe {
         gate: Arc<AtomicBool>,
-        outcome: Arc<Mutex<Option<Result<String, io::Error>>>>,
+        outcome: ProbeOutcome,
     }
 
     impl Job for Probe {
@@ -290,7 +290,10 @@ mod tests {
         }
     }
 
-    fn probe(open: bool) -> (Box<Probe>, Arc<AtomicBool>, Arc<Mutex<Option<Result<String, io::Error>>>>) {
+    /// Where a probe's result lands: the helper's name, or the refusal.
+    type ProbeOutcome = Arc<Mutex<Option<Result<String, io::Error>>>>;
+
+    fn probe(open: bool) -> (Box<Probe>, Arc<AtomicBool>, ProbeOutcome) {
         let (gate, outcome) = (Arc::new(AtomicBool::new(open)), Arc::new(Mutex::new(None)));
         (Box::new(Probe { gate: gate.clone(), outcome: outcome.clone() }), gate, outcome)
     }
@@ -321,10 +324,11 @@ mod tests {
         assert_eq!((s.live, s.queued), (0, 0));
     }
 
-    static FAIL_NEXT: AtomicBool = AtomicBool::new(false);
+    /// 1: the next thread start fails.
+    static FAIL_NEXT: AtomicUsize = AtomicUsize::new(0);
 
     fn start_unless_told_not_to(pool: &'static BlockingPool) -> io::Result<()> {
-        if FAIL_NEXT.load(SeqCst) { refuse_to_start(pool) } else { start_helper(pool) }
+        if FAIL_NEXT.load(SeqCst) == 1 { refuse_to_start(pool) } else { start_helper(pool) }
     }
 
     #[test]
@@ -337,7 +341,7 @@ mod tests {
         while pool.snapshot() != (Snapshot { queued: 0, started: 1, ..pool.snapshot() }) {
             std::thread::sleep(Duration::from_millis(1));
         }
-        FAIL_NEXT.store(true, SeqCst);
+        FAIL_NEXT.store(1, SeqCst);
         let (second, _, second_outcome) = probe(true);
         pool.submit(second);
         assert_eq!(pool.snapshot().queued, 1);
