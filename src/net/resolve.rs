@@ -77,10 +77,9 @@ fn erased_type_id<T: ?Sized>() -> TypeId {
     }
     let phantom = PhantomData::<T>;
     let object: &dyn NonStaticAny = &phantom;
-    // SAFETY: only the lifetime bound of the trait object changes, and the
-    // one method called through it reads no data (a `PhantomData` has
-    // none): it returns the `TypeId` of `T`, which `TypeId` computes with
-    // lifetimes erased. Nothing of lifetime `'static` is produced.
+    // SAFETY: only the object's lifetime bound changes; the one method called
+    // reads no data (`PhantomData` has none) and returns `T`'s `TypeId`,
+    // computed with lifetimes erased. Nothing `'static` escapes.
     let object = unsafe { std::mem::transmute::<&dyn NonStaticAny, &(dyn NonStaticAny + 'static)>(object) };
     object.erased_id()
 }
