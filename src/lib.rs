@@ -72,6 +72,9 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+// Under `--cfg loom`, `spawn` runs fibers as loom threads (the user loom
+// mode): the scheduler still compiles but goes unused.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod fiber;
 pub mod io;
@@ -198,98 +201,11 @@ pub mod __bench {
 }
 
 /// fiberio's wake-up protocols behind a thin public face, for the loom
-/// models in `loom-tests/` (built with `--cfg loom`): the very code the
-/// runtime runs, with loom's atomics. Not a stable API.
+/// models in `loom-tests/` (built with `--cfg loom`). Not a stable API.
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod __loom {
-    use crate::fiber::park::{self, Reason, Wake};
-
-    /// The park protocol of `src/fiber/park.rs`; wakes and reasons as numbers
-    /// (`WAKE_*`, `REASON_*`).
-    #[derive(Debug)]
-    pub struct ParkState(park::ParkState);
-
-    /// `wake` lost: another wake won, or the wait is over.
-    pub const WAKE_LOST: u8 = 0;
-    /// `wake` won before the park was committed.
-    pub const WAKE_WON_RUNNING: u8 = 1;
-    /// `wake` won against a committed park: the waker must schedule.
-    pub const WAKE_WON_PARKED: u8 = 2;
-    /// The reason of a generic wake.
-    pub const REASON_NOTIFIED: u8 = Reason::Notified as u8;
-    /// The reason of a timer.
-    pub const REASON_TIMED_OUT: u8 = Reason::TimedOut as u8;
-
-    fn reason(r: u8) -> Reason {
-        if r == REASON_TIMED_OUT { Reason::TimedOut } else { Reason::Notified }
-    }
-
-    impl Default for ParkState {
-        fn default() -> Self {
-            Self(park::ParkState::new())
-        }
-    }
-
-    impl ParkState {
-        /// Opens a wait.
-        pub fn begin(&self) -> u64 {
-            self.0.begin().expect("never closed in the models")
-        }
-        /// Commits the park of wait `seq`.
-        pub fn commit(&self, seq: u64) -> bool {
-            self.0.commit(seq)
-        }
-        /// Tries to end wait `seq`.
-        pub fn wake(&self, seq: u64, r: u8) -> u8 {
-            match self.0.wake(seq, reason(r)) {
-                Wake::Lost => WAKE_LOST,
-                Wake::WonRunning => WAKE_WON_RUNNING,
-                Wake::WonParked => WAKE_WON_PARKED,
-            }
-        }
-        /// The reason wait `seq` ended, if it has.
-        pub fn reason(&self, seq: u64) -> Option<u8> {
-            self.0.reason(seq).map(|r| r as u8)
-        }
-    }
-
-    /// The readiness token of `src/reactor/readiness.rs`.
-    #[derive(Debug)]
-    pub struct Readiness(crate::reactor::readiness::Readiness);
-
-    /// A snapshot of a [`Readiness`].
-    #[derive(Debug, Clone, Copy)]
-    pub struct Snapshot(crate::reactor::readiness::Snapshot);
-
-    impl Snapshot {
-        /// Whether the token says "try the syscall".
-        pub fn is_ready(self) -> bool {
-            self.0.is_ready()
-        }
-    }
-
-    impl Default for Readiness {
-        fn default() -> Self {
-            Self(crate::reactor::readiness::Readiness::new())
-        }
-    }
-
-    impl Readiness {
-        /// Observes the token.
-        pub fn snapshot(&self) -> Snapshot {
-            Snapshot(self.0.snapshot())
-        }
-        /// An edge arrived.
-        pub fn set_ready(&self) {
-            self.0.set_ready()
-        }
-        /// The syscall found nothing since `seen`.
-        pub fn clear(&self, seen: Snapshot) -> bool {
-            self.0.clear(seen.0)
-        }
-    }
-}
+#[path = "loom_api/mod.rs"]
+pub mod __loom;
 
 /// The README's code, compiled and run as a doctest so it cannot rot.
 #[cfg(doctest)]

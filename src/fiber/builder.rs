@@ -66,7 +66,32 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        sched::with_spawn_target(|rt| self.spawn_on(rt, f))?
+        #[cfg(not(loom))]
+        return sched::with_spawn_target(|rt| self.spawn_on(rt, f))?;
+        #[cfg(loom)]
+        return self.spawn_loom_thread(f);
+    }
+
+    /// Under `--cfg loom` (model-checking user code): the "fiber" is a loom
+    /// thread, so loom explores its interleavings with every other one; its
+    /// waits go through the thread path of `fiber::waiter`, on loom's park.
+    /// A panic in it fails the model.
+    #[cfg(loom)]
+    fn spawn_loom_thread<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let size = self.stack_size.map(check_stack_size).transpose()?.unwrap_or(stack::DEFAULT_STACK_SIZE);
+        let task = Arc::new(Task::new(self.name, 0..0, size));
+        let done = task.clone();
+        crate::loom::thread::spawn(move || {
+            // No `catch_unwind`: as with loom's own threads, a panic in a
+            // fiber fails the model (loom's verdicts, a deadlock among
+            // them, are panics too, and must not be mistaken for a result).
+            done.join.complete(Ok(Box::new(f()) as Box<dyn Any + Send>));
+        });
+        Ok(JoinHandle::new(task))
     }
 
     pub(crate) fn spawn_on<F, T>(self, rt: &Arc<sched::RuntimeShared>, f: F) -> io::Result<JoinHandle<T>>

@@ -85,6 +85,6 @@ pub fn current() -> Option<Fiber> {
 /// ```
 pub fn yield_now() {
     if !sched::yield_fiber() {
-        std::thread::yield_now();
+        crate::loom::thread::yield_now();
     }
 }

@@ -52,11 +52,11 @@ impl Drop for JoinSlot {
     fn drop(&mut self) {
         // An unjoined result is user code to drop: guard it (see
         // `drop_or_abort`). Joined results were taken: nothing runs here.
-        let result = self.result.with_mut(|r| {
-            // SAFETY: `&mut self`: nobody else reaches the slot any more.
-            unsafe { (*r).take() }
-        });
-        if let Some(result) = result {
+        if crate::loom::cells_unreachable() {
+            return;
+        }
+        // `&mut self`: nobody else reaches the slot any more.
+        if let Some(result) = crate::loom::take_cell(&mut self.result) {
             drop_or_abort(result);
         }
     }

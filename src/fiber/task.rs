@@ -131,10 +131,11 @@ impl Drop for Task {
         // Normally empty: a fiber drops its locals before it completes. If a
         // worker died mid-fiber, they may remain — possibly `!Send` values on
         // the wrong thread now — so they are leaked, never dropped here.
-        self.locals.with_mut(|l| {
-            // SAFETY: `&mut self`: no fiber uses this map any more.
-            unsafe { &mut *l }.forget_all()
-        });
+        if crate::loom::cells_unreachable() {
+            return;
+        }
+        // `&mut self`: no fiber uses this map any more.
+        crate::loom::take_cell(&mut self.locals).forget_all();
     }
 }
 

@@ -120,11 +120,15 @@ pub(crate) struct ThreadParker {
     thread: Thread,
 }
 
+impl ThreadParker {
+    pub(crate) fn for_current_thread() -> Arc<Self> {
+        Arc::new(ThreadParker { park: ParkState::new(), thread: thread::current() })
+    }
+}
+
+#[cfg(not(loom))]
 thread_local! {
-    static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
-        park: ParkState::new(),
-        thread: thread::current(),
-    });
+    static PARKER: Arc<ThreadParker> = ThreadParker::for_current_thread();
 }
 
 /// Blocks the current fiber, or else the current thread, until a waiter
@@ -147,7 +151,16 @@ pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> 
 
 /// The thread path of [`wait`].
 pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    PARKER.with(|parker| {
+    // Under loom, a parker per wait: loom objects kept in a thread-local
+    // would outlive the model when it ends by a panic (a found bug).
+    #[cfg(loom)]
+    return wait_with(&ThreadParker::for_current_thread(), deadline, register);
+    #[cfg(not(loom))]
+    PARKER.with(|parker| wait_with(parker, deadline, register))
+}
+
+fn wait_with(parker: &Arc<ThreadParker>, deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
+    {
         let seq = match parker.park.begin() {
             Ok(seq) => seq,
             Err(reason) => return reason,
@@ -161,7 +174,10 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
                 None => thread::park(),
                 Some(deadline) => {
                     let now = Instant::now();
-                    if now >= deadline {
+                    // Under loom time is not modelled: a deadline may pass
+                    // at any moment, so the timer races the wakers at once
+                    // (loom explores both outcomes).
+                    if cfg!(loom) || now >= deadline {
                         // Race the other wakers for the win, like a timer would.
                         if parker.park.wake(seq, Reason::TimedOut) != Wake::Lost {
                             return Reason::TimedOut;
@@ -172,5 +188,21 @@ pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waite
                 }
             }
         }
-    })
+    }
+}
+
+/// For the loom models (`src/loom_api/`), which hold a model thread's
+/// parker (`for_current_thread`) across several waits and hand its waiters
+/// to the protocol under test.
+#[cfg(loom)]
+impl ThreadParker {
+    /// Its park state.
+    pub(crate) fn park_state(&self) -> &ParkState {
+        &self.park
+    }
+
+    /// The waiter that ends wait `seq` of this parker (unparking its thread).
+    pub(crate) fn waiter(this: &Arc<Self>, seq: Seq) -> Waiter {
+        Waiter { target: Target::Thread(this.clone()), seq }
+    }
 }

@@ -15,16 +15,70 @@ mod std_impl;
 pub(crate) use std_impl::*;
 
 #[cfg(loom)]
-pub(crate) use loom::{cell, sync};
+pub(crate) use loom::cell;
 
-/// loom's threads, plus `park_timeout`, which loom lacks: under loom a
-/// timed park yields to the model checker, a legal spurious wakeup (every
-/// caller re-checks its condition and its deadline in a loop).
+/// loom's synchronisation types, except `Arc`: a reference count is no
+/// protocol fiberio's models check, and a loom `Arc` dropped while loom
+/// cleans up after a found deadlock panics inside that cleanup, aborting
+/// the process instead of reporting the bug.
+#[cfg(loom)]
+pub(crate) mod sync {
+    pub(crate) use loom::sync::*;
+    pub(crate) use std::sync::Arc;
+}
+
+/// loom's threads, with park and unpark of their own.
+///
+/// A thread's park token is a `loom::sync::Notify` (which, like `park`,
+/// may wake spuriously): loom's own `unpark` also makes a thread runnable
+/// that is blocked on a lock or a join, which loom's locks and joins then
+/// reject with an internal assertion — and a waker does unpark a thread
+/// that already saw its wake and went on to take a lock. `park_timeout`,
+/// which loom lacks, yields to the model checker: a legal spurious wakeup
+/// (every caller re-checks its condition and its deadline in a loop).
 #[cfg(loom)]
 pub(crate) mod thread {
+    // Explicit items below shadow loom's `Thread`, `current` and `park`.
     pub(crate) use loom::thread::*;
 
+    // A std `Arc`: the token lives in a loom thread-local, which a model
+    // that panics drops after its execution is gone, when dropping a loom
+    // `Arc` would touch the execution and abort; `Notify` has no `Drop`.
+    use std::sync::Arc;
+
+    use loom::sync::Notify;
+
+    /// A handle to unpark a thread.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Thread(Arc<Notify>);
+
+    impl Thread {
+        /// Wakes the thread's `park`, or makes its next one return at once.
+        pub(crate) fn unpark(&self) {
+            self.0.notify();
+        }
+    }
+
+    loom::thread_local! {
+        static TOKEN: Thread = Thread(Arc::new(Notify::new()));
+    }
+
+    /// The calling thread's handle.
+    pub(crate) fn current() -> Thread {
+        TOKEN.with(Thread::clone)
+    }
+
+    /// Blocks until the thread is unparked (or spuriously).
+    pub(crate) fn park() {
+        TOKEN.with(|t| t.0.wait());
+    }
+
     pub(crate) fn park_timeout(_: std::time::Duration) {
+        yield_now();
+    }
+
+    /// Time is not modelled: a sleep is a yield to the model checker.
+    pub(crate) fn sleep(_: std::time::Duration) {
         loom::thread::yield_now();
     }
 }
@@ -41,4 +95,62 @@ pub(crate) mod static_atomic {
 /// the data is consistent and the lock is taken anyway.
 pub(crate) fn lock<T>(m: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Deliberate defects, switched on only by the loom models' broken
+/// variants (`loom-tests`), so that a model's teeth are tested on the very
+/// source the runtime runs. Outside loom, [`mutation::on`] is a constant
+/// `false` and the mutated branches compile away.
+pub(crate) mod mutation {
+    /// A defect a broken variant can switch on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[cfg_attr(not(loom), allow(dead_code))]
+    pub(crate) enum Mutation {
+        /// `Condvar::wait` unlocks the mutex before queuing its waiter.
+        CondvarUnlockBeforeRegister,
+        /// A `Mutex` locker queues without re-checking for an unlock.
+        MutexNoRecheck,
+    }
+
+    #[cfg(loom)]
+    std::thread_local! {
+        // loom runs a model's threads on the test's OS thread: a
+        // thread-local reaches every thread of one model, and no other test.
+        static ON: std::cell::Cell<Option<Mutation>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Whether defect `m` is switched on (never, outside loom).
+    #[inline(always)]
+    pub(crate) fn on(m: Mutation) -> bool {
+        #[cfg(loom)]
+        return ON.with(|on| on.get() == Some(m));
+        #[cfg(not(loom))]
+        {
+            let _ = m;
+            false
+        }
+    }
+
+    /// Switches defect `m` on (or all off) for models run on this thread.
+    #[cfg(loom)]
+    pub(crate) fn set(m: Option<Mutation>) {
+        ON.with(|on| on.set(m));
+    }
+}
+
+/// Takes the contents of a cell the caller holds by `&mut` — exclusive by
+/// the borrow checker, so without loom's access tracking: in a `Drop`
+/// reached through the last `Arc` (std's under loom, see `sync`), loom
+/// cannot see the ordering the reference count gives, and would report
+/// the last owner's access as racing the previous owner's.
+pub(crate) fn take_cell<T: Default>(cell: &mut cell::UnsafeCell<T>) -> T {
+    std::mem::replace(cell, cell::UnsafeCell::new(T::default())).into_inner()
+}
+
+/// Whether a destructor must leave loom's cells alone: under loom, a drop
+/// during a panic may be loom tearing a model down after it found a bug,
+/// when loom's cells can no longer be touched. Leaking is harmless there.
+/// Always `false` outside loom.
+pub(crate) fn cells_unreachable() -> bool {
+    cfg!(loom) && std::thread::panicking()
 }

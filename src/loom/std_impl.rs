@@ -15,7 +15,7 @@ pub(crate) mod sync {
 }
 
 pub(crate) mod thread {
-    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
+    pub(crate) use std::thread::{Thread, current, park, park_timeout, sleep, yield_now};
 }
 
 pub(crate) mod cell {
@@ -38,6 +38,11 @@ pub(crate) mod cell {
         #[inline(always)]
         pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
+        }
+
+        /// The contents.
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
         }
     }
 }

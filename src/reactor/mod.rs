@@ -15,3 +15,6 @@ mod source;
 
 pub(crate) use poll_desc::Dir;
 pub(crate) use source::{Deadline, IoSource, dispatch};
+
+#[cfg(loom)]
+pub(crate) use poll_desc::PollDesc;

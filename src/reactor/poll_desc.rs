@@ -8,10 +8,13 @@
 //! The blocking path is "snapshot → syscall → on `EAGAIN` clear the token
 //! with the snapshot's tick → register a waiter → re-check the token →
 //! park" (`register_waiter` does the last three under the waiter lock);
-//! the poller's path is "set the token ready → pop a waiter → wake it,
-//! trying the next if that one's wait already ended" (`deliver`). The
-//! waiter lock orders a registration against a delivery, so an edge
-//! either finds the waiter queued or is seen by its re-check (race 1).
+//! the poller's path is "check the generation, set the token ready, pop a
+//! waiter — under the waiter lock — then wake it, trying the next if that
+//! one's wait already ended" (`deliver`). The waiter lock orders a
+//! registration against a delivery, so an edge either finds the waiter
+//! queued or is seen by its re-check (race 1); and it orders a delivery
+//! against `open` and `close`, so an event of a closed fd never reaches
+//! the fd that reuses its number (race 6).
 
 use std::collections::VecDeque;
 
@@ -21,7 +24,7 @@ use crate::fiber::waiter::Waiter;
 use std::time::Duration;
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use crate::sched::WorkerShared;
 
 /// Which way an operation waits.
@@ -73,8 +76,10 @@ impl PollDesc {
         self.generation.load(Acquire)
     }
 
-    /// A new fd took this slot: fresh tokens, a new generation.
+    /// A new fd took this slot: fresh tokens, a new generation. Under both
+    /// waiter locks, like `close`: see `deliver`.
     pub(crate) fn open(&self) -> u32 {
+        let _queues = self.lock_both();
         self.tokens[0].reset();
         self.tokens[1].reset();
         self.timeouts[0].store(0, Relaxed);
@@ -86,17 +91,29 @@ impl PollDesc {
     /// The fd is being closed: wakes every waiter (they see `closed`), ends
     /// the generation so in-flight events are dropped, and returns the
     /// worker it was registered with, for the caller to deregister.
+    ///
+    /// The tokens are closed and the queues emptied under the waiter locks,
+    /// so a fiber registering concurrently is either in the queue taken
+    /// here or sees the token closed in its re-check (race 5).
     pub(crate) fn close(&self) -> Option<Arc<WorkerShared>> {
-        self.generation.fetch_add(1, AcqRel);
-        for dir in [Dir::Read, Dir::Write] {
-            self.tokens[dir as usize].close();
-            let waiters = std::mem::take(&mut *lock(&self.waiters[dir as usize]));
-            self.queued[dir as usize].store(0, Release);
-            for w in waiters {
-                w.wake(Reason::Notified);
-            }
+        let waiters = {
+            let mut queues = self.lock_both();
+            self.generation.fetch_add(1, AcqRel);
+            [Dir::Read, Dir::Write].map(|dir| {
+                self.tokens[dir as usize].close();
+                self.queued[dir as usize].store(0, Release);
+                std::mem::take(&mut *queues[dir as usize])
+            })
+        };
+        for w in waiters.into_iter().flatten() {
+            w.wake(Reason::Notified);
         }
         lock(&self.registered).take()
+    }
+
+    /// Both waiter queues, always locked in this order.
+    fn lock_both(&self) -> [MutexGuard<'_, VecDeque<Waiter>>; 2] {
+        [lock(&self.waiters[0]), lock(&self.waiters[1])]
     }
 
     /// The token of `dir`, to snapshot before a syscall and clear after.
@@ -121,17 +138,38 @@ impl PollDesc {
         }
     }
 
-    /// An edge of `dir` arrived (the poller): the token becomes ready — for
-    /// good with `hup` (the peer hung up, or an error) — and the
-    /// longest-waiting live waiter is woken.
-    pub(crate) fn deliver(&self, dir: Dir, hup: bool) {
-        let token = &self.tokens[dir as usize];
-        if hup {
-            token.set_hup();
-        } else {
-            token.set_ready();
+    /// An edge of `dir` arrived (the poller) for the fd of `generation`:
+    /// the token becomes ready — for good with `hup` (the peer hung up, or
+    /// an error) — and the longest-waiting live waiter is woken.
+    ///
+    /// The generation is checked under the waiter lock, which `open` and
+    /// `close` hold while they change it: an event of a closed fd is
+    /// dropped whole, or delivered whole before the close — never checked
+    /// before the close and delivered after a reuse of the fd, where a
+    /// stale hang-up would stick to the new socket (race 6).
+    pub(crate) fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
+        let first = {
+            let mut queue = lock(&self.waiters[dir as usize]);
+            if self.generation.load(Acquire) != generation {
+                return;
+            }
+            let token = &self.tokens[dir as usize];
+            if hup {
+                token.set_hup();
+            } else {
+                token.set_ready();
+            }
+            let first = queue.pop_front();
+            self.queued[dir as usize].store(queue.len(), Release);
+            first
+        };
+        // Woken outside the lock; if its wait already ended, the edge goes
+        // to the next one.
+        if let Some(w) = first
+            && !w.wake(Reason::Notified)
+        {
+            self.wake_next(dir);
         }
-        self.wake_next(dir);
     }
 
     /// After an operation succeeded and left `dir` ready: hands the
@@ -204,6 +242,6 @@ impl PollDesc {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> crate::loom::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -19,7 +19,7 @@ use super::poll_desc::{Dir, PollDesc};
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::wait;
 use crate::loom::sync::atomic::Ordering::Relaxed;
-use crate::sched;
+use crate::{sched, sys};
 use crate::sys::poll::wait_fd;
 
 /// When a wait gives up, and with which error kind (std uses `WouldBlock`
@@ -82,10 +82,10 @@ impl IoSource {
                         }
                         return Ok(r);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    Err(e) if sys::would_block(&e) => {
                         token.clear(seen);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if sys::interrupted(&e) => continue,
                     Err(e) => return Err(e),
                 }
             }
@@ -102,8 +102,8 @@ impl IoSource {
     ) -> io::Result<R> {
         loop {
             match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if sys::would_block(&e) => {}
+                Err(e) if sys::interrupted(&e) => continue,
                 other => return other,
             }
             // SAFETY: `self.fd` stays open while the owner holds this source.
@@ -184,6 +184,7 @@ fn closed() -> io::Error {
 pub(crate) fn dispatch(data: u64, events: u32) {
     let (fd, generation) = (data as u32 as RawFd, (data >> 32) as u32);
     let Some(pd) = arena::get(fd) else { return };
+    // A cheap early out; `deliver` checks again under its lock.
     if pd.generation() != generation {
         return;
     }
@@ -192,10 +193,10 @@ pub(crate) fn dispatch(data: u64, events: u32) {
     // makes the direction ready for good (see `readiness.rs`).
     let read_hup = events & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
     if read_hup || events & libc::EPOLLIN != 0 {
-        pd.deliver(Dir::Read, read_hup);
+        pd.deliver(generation, Dir::Read, read_hup);
     }
     let write_hup = events & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
     if write_hup || events & libc::EPOLLOUT != 0 {
-        pd.deliver(Dir::Write, write_hup);
+        pd.deliver(generation, Dir::Write, write_hup);
     }
 }

@@ -38,3 +38,10 @@ pub(crate) use fibers::{Coro, FiberSlot};
 pub(crate) use queue::Unstarted;
 pub(crate) use runtime::{RuntimeShared, with_spawn_target};
 pub(crate) use worker::{Worker, WorkerShared};
+
+#[cfg(loom)]
+pub(crate) use {
+    idle::{SleepState, notify_one},
+    inbox::Inbox,
+    queue::UnstartedQueue,
+};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::worker::Worker;
 use crate::fiber::park::Reason;
-use crate::loom::sync::atomic::Ordering::{Relaxed, SeqCst};
+use crate::loom::sync::atomic::Ordering::Relaxed;
 use crate::sys::epoll::Epoll;
 
 /// Fiber runs between two non-blocking polls under load (tokio uses 61
@@ -84,10 +84,11 @@ impl Worker {
     /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
     /// until the next timer if there is none (races 7 and 8).
     pub(super) fn sleep(&self) {
-        self.rt.sleepers.fetch_add(1, SeqCst);
-        self.shared.sleep.announce();
-        let work = self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown();
-        if !work {
+        let sleep = &self.shared.sleep;
+        let idle = sleep.prepare_sleep(&self.rt.sleepers, || {
+            self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown()
+        });
+        if idle {
             // Still announced throughout: a notifier writes the eventfd, so
             // the second wait below returns at once if work came meanwhile.
             // Block again only after a first wait that saw nothing at all
@@ -101,8 +102,7 @@ impl Worker {
                 self.poll(self.sleep_timeout());
             }
         }
-        self.shared.sleep.wake_up();
-        self.rt.sleepers.fetch_sub(1, SeqCst);
+        sleep.end_sleep(&self.rt.sleepers);
     }
 
     /// How long a sleeping worker may block: until its next timer.

@@ -8,12 +8,16 @@
 //! thieves skip the lock when it reads 0.
 //!
 //! Race 8 (a fiber spawned while a worker goes to sleep) is defended with
-//! the lock, not the hint: the sleeper increments the sleeper count
-//! (`Relaxed`) and then checks every queue under its lock
+//! the lock, not the hint: the sleeper counts itself in the sleeper count
+//! and announces (`idle.rs`), then checks every queue under its lock
 //! ([`UnstartedQueue::is_empty_locked`]); the spawner pushes under the lock
-//! and then reads the sleeper count (`Relaxed`). If the sleeper's lock comes
-//! after the push, it sees the fiber; otherwise its increment happens
-//! before the spawner's lock, and the spawner sees a sleeper to wake.
+//! and then reads the sleeper count and the sleep states. If the sleeper's
+//! lock comes after the push, it sees the fiber; otherwise its count and
+//! announce happen before the spawner's lock (unlock → lock is a release →
+//! acquire pair), and the spawner sees a sleeper to wake.
+//!
+//! The queue is generic over what it holds only so the loom models
+//! (`loom-tests/`) can run this very code with plain numbers for fibers.
 //!
 //! Once the worker shuts down it closes its queue: a push after that is
 //! refused and handed back, so the spawner can complete the fiber with a
@@ -40,27 +44,27 @@ impl fmt::Debug for Unstarted {
     }
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    fibers: VecDeque<Unstarted>,
+#[derive(Debug)]
+struct Inner<T> {
+    fibers: VecDeque<T>,
     closed: bool,
 }
 
 /// One worker's queue of unstarted fibers (see the module docs).
-#[derive(Debug, Default)]
-pub(crate) struct UnstartedQueue {
-    inner: Mutex<Inner>,
+#[derive(Debug)]
+pub(crate) struct UnstartedQueue<T = Unstarted> {
+    inner: Mutex<Inner<T>>,
     len: AtomicUsize,
 }
 
-impl UnstartedQueue {
+impl<T> UnstartedQueue<T> {
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self { inner: Mutex::new(Inner { fibers: VecDeque::new(), closed: false }), len: AtomicUsize::new(0) }
     }
 
     /// Appends a fiber. Returns the length before the push, or the fiber
     /// back if the queue is closed.
-    pub(crate) fn push(&self, fiber: Unstarted) -> Result<usize, Unstarted> {
+    pub(crate) fn push(&self, fiber: T) -> Result<usize, T> {
         let mut inner = crate::loom::lock(&self.inner);
         if inner.closed {
             return Err(fiber);
@@ -72,7 +76,7 @@ impl UnstartedQueue {
     }
 
     /// Owner: takes the oldest fiber.
-    pub(crate) fn pop(&self) -> Option<Unstarted> {
+    pub(crate) fn pop(&self) -> Option<T> {
         if self.len() == 0 {
             return None;
         }
@@ -83,7 +87,7 @@ impl UnstartedQueue {
     }
 
     /// Thief: takes half (rounded up) of the queued fibers, newest first.
-    pub(crate) fn steal_half(&self) -> Vec<Unstarted> {
+    pub(crate) fn steal_half(&self) -> Vec<T> {
         if self.len() == 0 {
             return Vec::new();
         }
@@ -96,7 +100,7 @@ impl UnstartedQueue {
     }
 
     /// Appends stolen fibers; hands them back if the queue is closed.
-    pub(crate) fn push_batch(&self, fibers: Vec<Unstarted>) -> Result<(), Vec<Unstarted>> {
+    pub(crate) fn push_batch(&self, fibers: Vec<T>) -> Result<(), Vec<T>> {
         let mut inner = crate::loom::lock(&self.inner);
         if inner.closed {
             return Err(fibers);
@@ -117,7 +121,7 @@ impl UnstartedQueue {
     }
 
     /// Refuses further pushes and returns what is queued.
-    pub(crate) fn close(&self) -> VecDeque<Unstarted> {
+    pub(crate) fn close(&self) -> VecDeque<T> {
         let mut inner = crate::loom::lock(&self.inner);
         inner.closed = true;
         self.len.store(0, Relaxed);

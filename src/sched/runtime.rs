@@ -90,13 +90,8 @@ impl RuntimeShared {
 
     /// Wakes one sleeping worker, if any sleeps, so it can steal.
     fn notify_sleeper(&self) {
-        if self.sleepers.load(SeqCst) == 0 {
-            return;
-        }
-        for w in &self.workers {
-            if w.notify() {
-                return;
-            }
+        if let Some(i) = super::idle::notify_one(&self.sleepers, self.workers.iter().map(|w| &w.sleep)) {
+            self.workers[i].write_eventfd();
         }
     }
 

@@ -119,13 +119,19 @@ impl WorkerShared {
         if !self.sleep.notify() {
             return false;
         }
+        self.write_eventfd();
+        true
+    }
+
+    /// Writes the eventfd of a worker whose `SleepState::notify` this
+    /// thread won (`notify`, `idle::notify_one`).
+    pub(crate) fn write_eventfd(&self) {
         self.counters.eventfd_writes.bump_shared();
         // After shutdown there is nobody left to wake: nothing to write.
         if let Some(Err(e)) = self.with_fds(|fds| fds.eventfd.notify()) {
             // Only EBADF/EFAULT-class errors remain here: a broken runtime.
             panic!("fiberio: cannot wake worker {}: {e}", self.index);
         }
-        true
     }
 
     /// Any thread but the worker's own: hands it a woken fiber.

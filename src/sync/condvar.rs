@@ -150,7 +150,22 @@ impl Condvar {
         // The registration below releases the lock; the guard must not.
         mutex.poison.done(&guard.poison);
         std::mem::forget(guard);
-        let waited = wait_on(&self.waiters, deadline, (), |_| false, |w| w, || mutex.raw.unlock());
+        let broken = crate::loom::mutation::on(crate::loom::mutation::Mutation::CondvarUnlockBeforeRegister);
+        if broken {
+            mutex.raw.unlock();
+        }
+        let waited = wait_on(
+            &self.waiters,
+            deadline,
+            (),
+            |_| false,
+            |w| w,
+            || {
+                if !broken {
+                    mutex.raw.unlock();
+                }
+            },
+        );
         if waited.reason == Reason::Cancelled {
             crate::fiber::cancel::unwind();
         }

@@ -68,10 +68,14 @@ impl RawMutex {
     /// Under the wait list's lock: takes the lock if free (`true`), else
     /// marks it `QUEUED` (`false`: the caller queues).
     fn register(&self) -> bool {
+        use crate::loom::mutation::{Mutation, on};
         let mut s = self.state.load(Relaxed);
         loop {
-            let (new, order, took) =
-                if s & LOCKED == 0 { (s | LOCKED, Acquire, true) } else { (s | QUEUED, Relaxed, false) };
+            let (new, order, took) = if s & LOCKED == 0 && !on(Mutation::MutexNoRecheck) {
+                (s | LOCKED, Acquire, true)
+            } else {
+                (s | QUEUED, Relaxed, false)
+            };
             match self.state.compare_exchange_weak(s, new, order, Relaxed) {
                 Ok(_) => return took,
                 Err(actual) => s = actual,

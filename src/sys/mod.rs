@@ -18,6 +18,25 @@ macro_rules! syscall {
     }};
 }
 
+/// Whether `e` says "try again later" (`EAGAIN`): an errno compare, where
+/// `io::Error::kind` is an out-of-line table lookup on the hot path.
+#[inline]
+pub(crate) fn would_block(e: &std::io::Error) -> bool {
+    match e.raw_os_error() {
+        Some(errno) => errno == libc::EAGAIN,
+        None => e.kind() == std::io::ErrorKind::WouldBlock,
+    }
+}
+
+/// Whether `e` is `EINTR` (see [`would_block`]).
+#[inline]
+pub(crate) fn interrupted(e: &std::io::Error) -> bool {
+    match e.raw_os_error() {
+        Some(errno) => errno == libc::EINTR,
+        None => e.kind() == std::io::ErrorKind::Interrupted,
+    }
+}
+
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod fd;

@@ -66,17 +66,30 @@ fn len_result(n: libc::ssize_t) -> io::Result<usize> {
     if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
 }
 
+// The two hot calls go through `syscall(2)` rather than glibc's `recv` and
+// `send`: in a multi-threaded process glibc wraps those as pthread
+// cancellation points, two locked instructions and ~140 more per call
+// (asm-notes/hot-path.md); fiberio never uses pthread cancellation.
+
 /// `recv` into `buf` (with `MSG_PEEK` when `peek`), never blocking.
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], peek: bool) -> io::Result<usize> {
     let flags = if peek { RECV | libc::MSG_PEEK } else { RECV };
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; `fd` is open.
-    len_result(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })
+    let null = std::ptr::null_mut::<libc::c_void>();
+    // SAFETY: recvfrom(fd, buf, len, flags, NULL, NULL): `buf` is valid for
+    // writes of `buf.len()` bytes, `fd` is open, no address is asked for.
+    let n = unsafe {
+        libc::syscall(libc::SYS_recvfrom, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len(), flags, null, null)
+    };
+    len_result(n as libc::ssize_t)
 }
 
 /// `send` of `buf`, never blocking, never raising SIGPIPE.
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for reads of `buf.len()` bytes; `fd` is open.
-    len_result(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), SEND) })
+    let null = std::ptr::null::<libc::c_void>();
+    // SAFETY: sendto(fd, buf, len, flags, NULL, 0): `buf` is valid for reads
+    // of `buf.len()` bytes, `fd` is open, no address is given.
+    let n = unsafe { libc::syscall(libc::SYS_sendto, fd.as_raw_fd(), buf.as_ptr(), buf.len(), SEND, null, 0) };
+    len_result(n as libc::ssize_t)
 }
 
 /// `recvmsg` scattering into `bufs`, never blocking.

@@ -43,7 +43,7 @@ pub fn sleep_until(deadline: Instant) {
     if !crate::sched::in_fiber() {
         let now = Instant::now();
         if deadline > now {
-            std::thread::sleep(deadline - now);
+            crate::loom::thread::sleep(deadline - now);
         }
         return;
     }

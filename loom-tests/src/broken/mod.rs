@@ -1,0 +1,13 @@
+//! Deliberately broken copies of fiberio's protocols, one defect each, for
+//! the models to reject. Each names its defect; the model that runs it must
+//! fail for that reason (its `should_panic` message says which).
+
+mod park;
+mod reactor;
+mod sched;
+
+pub use park::{ParkCloseByStore, ParkCommitByStore, ReadinessUntickedClear};
+pub use reactor::{
+    DispatchChecksGenerationEarly, DispatchIgnoresGeneration, PdNoPassOn, PdWakesBeforeClosing,
+};
+pub use sched::{SleepCountedAfterRecheck, SleepNotifyByStore, SleepRecheckFirst, notify_one};

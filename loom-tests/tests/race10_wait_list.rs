@@ -1,0 +1,92 @@
+//! Race 10 of DESIGN.md section 3: a notify racing a waiter's enqueue in
+//! the sync primitives (`src/sync/wait_list.rs`, `raw_mutex.rs`,
+//! `condvar.rs`), run on the real `fiberio::sync` code through the user
+//! loom mode (fibers are loom threads).
+//!
+//! The defence: register under the internal lock, re-check there, park;
+//! grant under the lock, wake after it. Each model has a broken variant,
+//! switched on in the same source (`fiberio::__loom::break_*`): the re-check
+//! or the order removed, the wakeup is lost, and loom reports the deadlock.
+//!
+//! Bound: preemption bound 3. Each lost wakeup needs one preemption (between
+//! the waiter's check and its enqueue); 3 also covers a hand-off racing a
+//! second locker. Measured times are in `loom-tests/README.md`.
+#![cfg(loom)]
+
+use std::sync::Arc;
+
+use fiberio::__loom;
+use fiberio::sync::{Condvar, Mutex};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// Two fibers and the main thread contend for one Mutex; every one gets
+/// it (a lost hand-off deadlocks) and the critical sections never overlap.
+fn mutex_contention() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0u32));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let m = m.clone();
+                fiberio::spawn(move || {
+                    let mut g = m.lock().unwrap();
+                    let seen = *g;
+                    fiberio::yield_now();
+                    *g = seen + 1;
+                })
+            })
+            .collect();
+        *m.lock().unwrap() += 1;
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(*m.lock().unwrap(), 3);
+    });
+}
+
+/// A waiter on a Condvar and a notifier: the notify is never lost.
+fn condvar_notify_vs_enqueue() {
+    model(|| {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let setter = pair.clone();
+        let h = fiberio::spawn(move || {
+            *setter.0.lock().unwrap() = true;
+            setter.1.notify_all();
+        });
+        let (flag, cv) = &*pair;
+        let mut set = flag.lock().unwrap();
+        while !*set {
+            set = cv.wait(set).unwrap();
+        }
+        drop(set);
+        h.join().unwrap();
+    });
+}
+
+#[test]
+fn mutex_hands_off_to_every_waiter() {
+    mutex_contention();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_mutex_without_recheck_loses_the_unlock() {
+    __loom::break_mutex_recheck();
+    mutex_contention();
+}
+
+#[test]
+fn condvar_never_loses_a_notify() {
+    condvar_notify_vs_enqueue();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_condvar_unlocking_before_enqueue_loses_the_notify() {
+    __loom::break_condvar_order();
+    condvar_notify_vs_enqueue();
+}

@@ -1,0 +1,29 @@
+//! `fiberio::__loom`: fiberio's wake-up protocols behind a thin public
+//! face, for the loom models in `loom-tests/` (built only with `--cfg loom`).
+//!
+//! Every type here wraps the very code the runtime runs — with loom's
+//! atomics and locks, which `crate::loom` switches in — and adds nothing
+//! to it but conversions (numbers for enums, bools for directions), so a
+//! model exercises the protocol, not a copy. Not a stable API.
+//!
+//! - `park`: the park protocol (`ParkState`) and a thread [`Parker`] whose
+//!   [`Waiter`]s are the runtime's own (races 1–5);
+//! - `reactor`: the readiness token and the poll descriptor — tokens, FIFO
+//!   waiters, generation (races 5, 6, 9, 11);
+//! - `sched`: worker sleep/notify, the remote inbox and the unstarted
+//!   queue (races 7, 8);
+//! - `mutation`: switches for defects planted in the runtime's own source
+//!   (race 10's broken variants).
+
+mod mutation;
+mod park;
+mod reactor;
+mod sched;
+
+pub use mutation::{break_condvar_order, break_mutex_recheck, unbreak};
+pub use park::{
+    ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,
+    WAKE_WON_RUNNING, Waiter,
+};
+pub use reactor::{Dir, PollDesc, Readiness, Snapshot};
+pub use sched::{Inbox, SleepState, UnstartedQueue, notify_one};
