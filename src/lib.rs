@@ -73,6 +73,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod chan;
 mod fiber;
 pub mod io;
 mod loom;
