@@ -27,6 +27,10 @@
 //!   When the last receiver goes, the queued values are discarded at once
 //!   and blocked senders are woken to take their offers back.
 //!
+//! Every value enters at the back of the queue and leaves from its front
+//! (a rendezvous hand-off too), so values leave in the order they entered
+//! and each receiver sees each sender's values in send order.
+//!
 //! Invariants (between calls): `reserved <= queue.len()`; while any live
 //! receiver waits, `unreserved() == 0`; senders wait only on a full
 //! bounded channel; `senders == 0` implies `reserved == 0`.
@@ -207,7 +211,11 @@ impl<T> State<T> {
             return Ok(v);
         }
         if let Some(v) = self.pop_sender(w) {
-            return Ok(v);
+            // Through the queue, never around it: values promised to woken
+            // receivers were sent earlier, and every receiver takes the
+            // front, so each sees each sender's values in order.
+            self.queue.push_back(v);
+            return Ok(self.queue.pop_front().expect("just pushed"));
         }
         Err(if self.senders == 0 { TryRecvError::Disconnected } else { TryRecvError::Empty })
     }
