@@ -76,6 +76,7 @@
 // mode): the scheduler still compiles but goes unused.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+mod chan;
 mod fiber;
 pub mod io;
 mod loom;
