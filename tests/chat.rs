@@ -106,7 +106,11 @@ fn the_port_differs_only_in_use_lines_and_doc_header() {
     let body = |src: &'static str| -> Vec<&'static str> {
         src.lines().filter(|l| !l.starts_with("//!") && !l.starts_with("use ")).collect()
     };
-    assert_eq!(body(std_src), body(port_src), "the code besides `use` lines must be identical");
+    let (ours, port) = (body(std_src), body(port_src));
+    for (i, (a, b)) in ours.iter().zip(&port).enumerate() {
+        assert_eq!(a, b, "line {i} of the code besides `use` lines and doc header differs");
+    }
+    assert_eq!(ours.len(), port.len(), "the code besides `use` lines and doc header has other lengths");
     let uses = |src: &'static str| -> Vec<&'static str> { src.lines().filter(|l| l.starts_with("use ")).collect() };
     assert!(uses(std_src).contains(&"use std::thread::spawn;"));
     assert!(uses(port_src).contains(&"use fiberio::spawn;"));

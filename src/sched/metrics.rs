@@ -71,6 +71,14 @@ impl Counter {
         self.add(1);
     }
 
+    /// Adds one and returns the new count; only for the single writer.
+    #[inline]
+    pub(crate) fn bump_get(&self) -> u64 {
+        let n = self.0.load(Relaxed).wrapping_add(1);
+        self.0.store(n, Relaxed);
+        n
+    }
+
     /// Adds `n`; only for the counter's single writer.
     #[inline]
     pub(crate) fn add(&self, n: u64) {

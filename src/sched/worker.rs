@@ -285,11 +285,9 @@ impl Worker {
 
     /// Resumes fiber `index` until it suspends or ends, then acts on why.
     fn resume(&self, index: u32) {
-        let slot = self.enter(index);
-        let switches = &self.shared.counters.switches;
-        switches.bump();
-        // SAFETY: `slot` is live; only its `Arc<Task>`'s address is read.
-        self.shared.run.begin(switches.get(), Arc::as_ptr(unsafe { &*addr_of!((*slot).task) }));
+        let (slot, task) = self.enter(index);
+        let run = self.shared.counters.switches.bump_get();
+        self.shared.run.begin(run, task);
         // SAFETY: `slot` is live for the run and nothing else touches its
         // coroutine meanwhile (module docs of `fibers.rs`).
         let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
@@ -297,13 +295,17 @@ impl Worker {
         self.leave(index, slot, result);
     }
 
-    /// Makes fiber `index` current; returns its slot, valid for this run.
-    fn enter(&self, index: u32) -> *mut FiberSlot {
+    /// Makes fiber `index` current; returns its slot and task, valid for
+    /// this run.
+    fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         self.cur.set(slot);
-        // SAFETY: `slot` is live; the guard info lives in its `Task`.
-        overflow::set_running(&unsafe { &*addr_of!((*slot).task) }.guard);
-        slot
+        // SAFETY: `slot` is live; only its `Arc<Task>`'s address is read.
+        let task = Arc::as_ptr(unsafe { &*addr_of!((*slot).task) });
+        // SAFETY: the task outlives the run (its slot holds it); the guard
+        // info lives in it.
+        overflow::set_running(unsafe { &(*task).guard });
+        (slot, task)
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
@@ -390,7 +392,7 @@ impl Worker {
         self.unwinding.set(true);
         let live = self.fibers.borrow().live_newest_first();
         for index in live {
-            let slot = self.enter(index);
+            let (slot, _) = self.enter(index);
             // SAFETY: `slot` is live (see `enter`); field pointers only.
             let (coro, task) = unsafe { (&mut *addr_of_mut!((*slot).coro), &*addr_of!((*slot).task)) };
             task.park.close();
