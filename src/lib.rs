@@ -76,8 +76,10 @@
 // mode): the scheduler still compiles but goes unused.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+mod blocking;
 mod chan;
 mod fiber;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod net;
@@ -99,6 +101,9 @@ pub mod sync;
 mod sys;
 mod time;
 
+pub use blocking::{
+    __set_blocking_pool_limits, BlockingPoolMetrics, blocking_pool_metrics, try_unblock, unblock,
+};
 pub use fiber::{Builder, Cancelled, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
 pub use time::{sleep, sleep_until};

@@ -20,7 +20,16 @@
 //!
 //! A cancellation is delivered once. A fiber that catches the unwind
 //! (`catch_unwind`) carries on, and blocks normally afterwards.
+//!
+//! A cancellation is never delivered while the fiber's thread unwinds
+//! (a destructor that blocks during a panic, or during the cancellation's
+//! own unwind): a second unwind out of a destructor aborts the process. It
+//! stays pending instead ([`masked`]), delivered at the first blocking
+//! point after the unwind. std's "panicking" state is per thread, so a
+//! fiber whose worker has another fiber suspended mid-unwind sees its
+//! cancellations deferred the same way until that one is done.
 
+use std::cell::Cell;
 use std::fmt;
 
 use super::task::Task;
@@ -58,16 +67,57 @@ pub(crate) fn cancel(task: &Task) {
 /// undoing the registration of the wait that reported `Reason::Cancelled`.
 pub(crate) fn unwind() -> ! {
     if let Some(task) = sched::current_task() {
-        task.set_cancel_unwinding();
+        task.set_cancel_unwinding(true);
+        MAY_BE_STALE.with(|m| m.set(true));
     }
     std::panic::resume_unwind(Box::new(Cancelled))
 }
 
 /// At a cancellation point that is not a wait (`yield_now`, a fiber's
-/// start): unwinds if a cancellation is pending for `task`.
+/// start): unwinds if a cancellation is pending for `task` — unless the
+/// thread is unwinding already (see the module docs).
 pub(crate) fn check(task: &Task) {
+    if std::thread::panicking() {
+        return;
+    }
+    task.set_cancel_unwinding(false);
     if task.park.take_cancel() {
         unwind();
+    }
+}
+
+/// Runs `park` (a wait of the current fiber) with its cancellation masked
+/// if the thread is unwinding, so the wait never ends as cancelled then.
+pub(crate) fn masked<R>(park: impl FnOnce() -> R) -> R {
+    let task = std::thread::panicking().then(sched::current_task).flatten();
+    let Some(task) = task else {
+        unwind_ended();
+        return park();
+    };
+    task.park.set_cancel_masked(true);
+    let result = park();
+    task.park.set_cancel_masked(false);
+    result
+}
+
+thread_local! {
+    /// Whether a fiber of this thread has begun a cancellation unwind since
+    /// the last [`unwind_ended`] check: only then can a fiber's
+    /// `cancel_unwinding` flag be stale (the unwind was caught).
+    static MAY_BE_STALE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called where a fiber takes a lock or blocks: a fiber that does so while
+/// its thread is not unwinding has ended any cancellation unwind it began
+/// (it caught it), so a real panic of its must poison again. Costs one
+/// thread-local read unless a cancellation unwound on this thread since
+/// the last check.
+pub(crate) fn unwind_ended() {
+    if MAY_BE_STALE.with(Cell::get) && !std::thread::panicking() {
+        MAY_BE_STALE.with(|m| m.set(false));
+        if let Some(task) = sched::current_task() {
+            task.set_cancel_unwinding(false);
+        }
     }
 }
 

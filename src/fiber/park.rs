@@ -25,7 +25,11 @@
 //! shutdown (race 5). [`ParkState::cancel`] ends the open wait with
 //! [`Reason::Cancelled`], or, when no wait is open, leaves a pending
 //! cancellation that the next `begin` consumes and reports: a cancellation
-//! is delivered exactly once.
+//! is delivered exactly once. While the waiting side has *masked*
+//! cancellation ([`ParkState::set_cancel_masked`]: a fiber blocking in a
+//! destructor during an unwind, where a second unwind would abort the
+//! process), `cancel` only leaves the cancellation pending, and neither
+//! `begin` nor `take_cancel` consumes it until the mask is lifted.
 //!
 //! This module performs no context switch and takes no lock, so the loom
 //! models check exactly this code (STYLE.md convention 4).
@@ -33,13 +37,14 @@
 //! Word layout (`u64`):
 //!
 //! ```text
-//!  63                                   8 7 6         0
-//! +--------------------------------------+-+-+---------+
-//! |            seq (56 bits)             |C|X|  phase  |
-//! +--------------------------------------+-+-+---------+
+//!  63                                   8 7 6 5 4       0
+//! +--------------------------------------+-+-+-+---------+
+//! |            seq (56 bits)             |C|X|M|  phase  |
+//! +--------------------------------------+-+-+-+---------+
 //! C      closed: sticky, every later `begin` fails with `Reason::Shutdown`
 //! X      cancellation pending: the next `begin` fails with
-//!        `Reason::Cancelled` and clears it
+//!        `Reason::Cancelled` and clears it (unless M is set)
+//! M      cancellation masked: set and cleared by the waiting side only
 //! phase  0 = waiting (not committed), 1 = parked (committed),
 //!        2.. = woken, the value is the winning `Reason`
 //! ```
@@ -86,7 +91,8 @@ pub(crate) enum Wake {
     WonParked,
 }
 
-const PHASE_MASK: u64 = 0x3f;
+const PHASE_MASK: u64 = 0x1f;
+const CANCEL_MASKED: u64 = 0x20;
 const CANCEL_PENDING: u64 = 0x40;
 const CLOSED: u64 = 0x80;
 const WAITING: u64 = 0;
@@ -120,11 +126,12 @@ impl ParkState {
             // The previous wait has ended, so the word is in a woken phase,
             // from which no wake's CAS succeeds; only `cancel` may change it
             // meanwhile (setting `CANCEL_PENDING`), hence a CAS, not a store.
-            let (new, result) = if cur & CANCEL_PENDING != 0 {
+            let (new, result) = if cur & CANCEL_PENDING != 0 && cur & CANCEL_MASKED == 0 {
                 (cur & !CANCEL_PENDING, Err(Reason::Cancelled))
             } else {
                 let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
-                ((seq << SEQ_SHIFT) | WAITING, Ok(seq))
+                // A masked cancellation stays pending through the wait.
+                ((seq << SEQ_SHIFT) | (cur & (CANCEL_PENDING | CANCEL_MASKED)) | WAITING, Ok(seq))
             };
             // Release: whoever receives the waiter sees the new seq.
             match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {
@@ -138,8 +145,21 @@ impl ParkState {
     /// not a wait: a fiber's start, `yield_now`).
     pub(crate) fn take_cancel(&self) -> bool {
         // Relaxed first: the common case is "none pending", one plain load.
-        self.word.load(Relaxed) & CANCEL_PENDING != 0
+        // Only the waiting side changes the mask, so it cannot change here.
+        let cur = self.word.load(Relaxed);
+        cur & CANCEL_PENDING != 0
+            && cur & CANCEL_MASKED == 0
             && self.word.fetch_and(!CANCEL_PENDING, AcqRel) & CANCEL_PENDING != 0
+    }
+
+    /// Masks (`true`) or unmasks cancellation (see the module docs). Only
+    /// the waiting side calls this, with no wait of its own open.
+    pub(crate) fn set_cancel_masked(&self, masked: bool) {
+        if masked {
+            self.word.fetch_or(CANCEL_MASKED, AcqRel);
+        } else {
+            self.word.fetch_and(!CANCEL_MASKED, AcqRel);
+        }
     }
 
     /// Cancels: ends the open wait with [`Reason::Cancelled`] (the outcome
@@ -150,6 +170,7 @@ impl ParkState {
         loop {
             let (new, outcome) = match cur & PHASE_MASK {
                 _ if cur & CLOSED != 0 => return Wake::Lost,
+                _ if cur & CANCEL_MASKED != 0 => (cur | CANCEL_PENDING, Wake::Lost),
                 WAITING => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonRunning),
                 PARKED => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonParked),
                 _ => (cur | CANCEL_PENDING, Wake::Lost),
@@ -164,8 +185,19 @@ impl ParkState {
     /// Commits the park of wait `seq`, on the worker's stack after the
     /// fiber's context is saved. `false`: a wake won meanwhile, resume now.
     pub(crate) fn commit(&self, seq: Seq) -> bool {
-        let waiting = (seq << SEQ_SHIFT) | WAITING;
-        self.word.compare_exchange(waiting, (seq << SEQ_SHIFT) | PARKED, AcqRel, Acquire).is_ok()
+        // Not one exact CAS: a masked cancellation may set `CANCEL_PENDING`
+        // during the wait; the flags are kept.
+        let mut cur = self.word.load(Acquire);
+        loop {
+            if cur >> SEQ_SHIFT != seq || cur & PHASE_MASK != WAITING {
+                return false;
+            }
+            let parked = (cur & !PHASE_MASK) | PARKED;
+            match self.word.compare_exchange_weak(cur, parked, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 
     /// Tries to end wait `seq` with `reason` (see [`Wake`]).
@@ -304,6 +336,25 @@ mod tests {
         assert_eq!(p.cancel(), Wake::Lost);
         assert!(p.take_cancel());
         assert!(!p.take_cancel());
+    }
+
+    #[test]
+    fn a_masked_cancel_stays_pending_until_unmasked() {
+        let p = ParkState::new();
+        p.set_cancel_masked(true);
+        let seq = p.begin().unwrap();
+        assert!(p.commit(seq));
+        assert_eq!(p.cancel(), Wake::Lost, "a masked wait is not ended");
+        assert_eq!(p.reason(seq), None);
+        assert_eq!(p.wake(seq, Reason::Notified), Wake::WonParked);
+        let next = p.begin().expect("still masked: not delivered");
+        assert_eq!(p.wake(next, Reason::Notified), Wake::WonRunning);
+        assert!(!p.take_cancel(), "masked");
+        p.set_cancel_masked(false);
+        assert_eq!(p.begin(), Err(Reason::Cancelled), "delivered once unmasked");
+        let seq = p.begin().unwrap();
+        assert!(p.commit(seq));
+        assert_eq!(p.cancel(), Wake::WonParked);
     }
 
     #[test]

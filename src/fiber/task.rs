@@ -114,10 +114,11 @@ impl Task {
         self.locals.with_mut(|l| l)
     }
 
-    /// Marks that the fiber unwinds because it was cancelled. Only the
+    /// Marks that the fiber unwinds because it was cancelled (`true`), or
+    /// that such an unwind was caught and is over (`false`). Only the
     /// fiber itself calls this (and [`cancel_unwinding`](Self::cancel_unwinding)).
-    pub(crate) fn set_cancel_unwinding(&self) {
-        self.cancel_unwinding.set(true);
+    pub(crate) fn set_cancel_unwinding(&self, unwinding: bool) {
+        self.cancel_unwinding.set(unwinding);
     }
 
     /// Whether the fiber has started a cancellation unwind.

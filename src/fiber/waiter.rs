@@ -141,7 +141,7 @@ thread_local! {
 /// the condition and wake the waiter itself if it already holds.
 pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
     if sched::in_fiber() {
-        sched::park_fiber(deadline, register)
+        super::cancel::masked(|| sched::park_fiber(deadline, register))
     } else if sched::worker_shutting_down() {
         // A destructor the worker runs on its own stack during shutdown
         // (a never-started fiber's closure): blocking the worker thread

@@ -1,6 +1,6 @@
 //! What every socket type of this module shares with std's API: timeouts
-//! (std's rules and error kinds), resolving `ToSocketAddrs` one address at
-//! a time, and the fd and std conversions (`fd_conversions!`).
+//! (std's rules and error kinds), trying the addresses of a `ToSocketAddrs`
+//! one at a time, and the fd and std conversions (`fd_conversions!`).
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -21,20 +21,24 @@ pub(crate) fn check_timeout(timeout: Option<Duration>) -> io::Result<()> {
     Ok(())
 }
 
-/// Resolves `addr` and tries `f` on each address in turn, like std.
+/// Resolves `addr` (names on the helper pool: see `resolve`) and tries `f`
+/// on each address in turn, like std.
 pub(crate) fn each_addr<A: ToSocketAddrs, T>(
     addr: A,
     mut f: impl FnMut(&SocketAddr) -> io::Result<T>,
 ) -> io::Result<T> {
-    let mut last = None;
-    for a in addr.to_socket_addrs()? {
-        match f(&a) {
-            Ok(t) => return Ok(t),
-            Err(e) => last = Some(e),
+    super::resolve::resolve(addr, |addrs| {
+        let mut last = None;
+        for a in addrs {
+            match f(&a) {
+                Ok(t) => return Ok(t),
+                Err(e) => last = Some(e),
+            }
         }
-    }
-    Err(last
-        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any addresses")))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any addresses")
+        }))
+    })?
 }
 
 /// `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`,

@@ -23,6 +23,7 @@ use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
 use std::time::Duration;
 
+use crate::loom::lock;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use crate::sched::WorkerShared;
@@ -49,6 +50,10 @@ pub(crate) struct PollDesc {
     queued: [AtomicUsize; 2],
     /// The worker whose epoll holds this fd, once a fiber has waited on it.
     registered: Mutex<Option<Arc<WorkerShared>>>,
+    /// The address of `registered`'s worker (0: none), so that a fiber
+    /// parking again on the fd from the same worker — every park after the
+    /// first — learns it is registered without taking the lock.
+    registered_addr: AtomicUsize,
     /// `set_read_timeout` / `set_write_timeout`, in nanoseconds; 0 = none.
     /// Here rather than in the socket because they are set through `&self`
     /// and shared by every `&TcpStream` user, as std's (kernel) ones are.
@@ -66,6 +71,7 @@ impl PollDesc {
             waiters: [Mutex::new(VecDeque::new()), Mutex::new(VecDeque::new())],
             queued: [AtomicUsize::new(0), AtomicUsize::new(0)],
             registered: Mutex::new(None),
+            registered_addr: AtomicUsize::new(0),
             timeouts: [AtomicU64::new(0), AtomicU64::new(0)],
             nonblocking: AtomicBool::new(false),
         }
@@ -108,7 +114,7 @@ impl PollDesc {
         for w in waiters.into_iter().flatten() {
             w.wake(Reason::Notified);
         }
-        lock(&self.registered).take()
+        self.unclaim_registration()
     }
 
     /// Both waiter queues, always locked in this order.
@@ -132,7 +138,9 @@ impl PollDesc {
             drop(queue);
             waiter.wake(Reason::Notified);
         } else {
-            queue.retain(Waiter::is_pending);
+            if !queue.is_empty() {
+                queue.retain(Waiter::is_pending);
+            }
             queue.push_back(waiter);
             self.queued[dir as usize].store(queue.len(), Release);
         }
@@ -204,17 +212,27 @@ impl PollDesc {
     /// is in a live worker's (the caller must not add it again). A worker
     /// that has shut down took its epoll with it: the fd is claimed anew.
     pub(crate) fn claim_registration(&self, worker: &Arc<WorkerShared>) -> bool {
+        let addr = Arc::as_ptr(worker) as usize;
+        // Fast path: registered with this very worker, which is alive (it
+        // runs the caller). Only an owner of the fd changes the claim.
+        if self.registered_addr.load(Relaxed) == addr && !worker.closed.load(Relaxed) {
+            return false;
+        }
         let mut reg = lock(&self.registered);
         if reg.as_ref().is_some_and(|w| !w.closed.load(Relaxed)) {
             return false;
         }
         *reg = Some(worker.clone());
+        self.registered_addr.store(addr, Relaxed);
         true
     }
 
-    /// Undoes `claim_registration` after the `epoll_ctl` failed.
-    pub(crate) fn unclaim_registration(&self) {
-        lock(&self.registered).take();
+    /// Forgets the registration (after a failed `epoll_ctl`, or at close);
+    /// returns the worker it was with.
+    pub(crate) fn unclaim_registration(&self) -> Option<Arc<WorkerShared>> {
+        let mut reg = lock(&self.registered);
+        self.registered_addr.store(0, Relaxed);
+        reg.take()
     }
 
     /// The timeout of `dir`, if set.
@@ -240,8 +258,4 @@ impl PollDesc {
     pub(crate) fn set_nonblocking(&self, on: bool) {
         self.nonblocking.store(on, Relaxed);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -19,8 +19,8 @@ use super::poll_desc::{Dir, PollDesc};
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::wait;
 use crate::loom::sync::atomic::Ordering::Relaxed;
-use crate::{sched, sys};
 use crate::sys::poll::wait_fd;
+use crate::{sched, sys};
 
 /// When a wait gives up, and with which error kind (std uses `WouldBlock`
 /// for a read/write timeout, `TimedOut` for `connect_timeout`).

@@ -165,6 +165,10 @@ pub(crate) struct Worker {
     /// Set while shutdown unwinds fibers: they must not suspend again.
     pub(crate) unwinding: Cell<bool>,
     pub(super) tick: Cell<u32>,
+    /// Whether an idle worker polls without blocking before it sleeps:
+    /// off after such a poll found nothing, on again when a poll finds
+    /// more than one event (`poll.rs`).
+    pub(super) idle_poll: Cell<bool>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -190,6 +194,7 @@ impl Worker {
             cur: Cell::new(std::ptr::null_mut()),
             unwinding: Cell::new(false),
             tick: Cell::new(0),
+            idle_poll: Cell::new(true),
         }
     }
 
@@ -212,7 +217,12 @@ impl Worker {
             if self.rt.is_shutdown() {
                 break;
             }
-            if self.poll(Some(Duration::ZERO)) || self.steal() {
+            let work = if self.idle_poll.get() { self.poll(Some(Duration::ZERO)) } else { self.gather() };
+            if work {
+                continue;
+            }
+            self.idle_poll.set(false);
+            if self.steal() {
                 continue;
             }
             self.sleep();

@@ -77,9 +77,8 @@ impl Barrier {
         loop {
             let waited =
                 wait_on(&self.state, None, (), |s| s.generation != generation, |s| &mut s.waiters, || {});
-            if waited.granted {
-                return BarrierWaitResult(false);
-            }
+            // Cancelled first: a cancellation that raced a completing
+            // generation is still delivered (nothing to withdraw then).
             if waited.reason == Reason::Cancelled {
                 let mut s = crate::loom::lock(&self.state);
                 if s.generation == generation {
@@ -87,6 +86,9 @@ impl Barrier {
                 }
                 drop(s);
                 crate::fiber::cancel::unwind();
+            }
+            if waited.granted {
+                return BarrierWaitResult(false);
             }
         }
     }

@@ -5,6 +5,12 @@
 //! One difference from std: a fiber unwinding because it was *cancelled*
 //! (`JoinHandle::cancel`) does not poison — its critical section was
 //! stopped on purpose, at a blocking point, not by a failure.
+//!
+//! A limit shared with std's own locks: "panicking" is std's per-thread
+//! state, and fibers share their worker's thread. While one fiber is
+//! suspended in the middle of an unwind (a destructor that blocks), a
+//! guard that another fiber of that worker drops counts as dropped during
+//! a panic and poisons.
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -30,6 +36,7 @@ impl Flag {
 
     /// Called on acquisition.
     pub(crate) fn guard(&self) -> Guard {
+        crate::fiber::cancel::unwind_ended();
         Guard { panicking: std::thread::panicking() }
     }
 

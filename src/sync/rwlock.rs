@@ -222,17 +222,22 @@ impl<T: ?Sized> RwLock<T> {
         };
         loop {
             let waited = wait_on(&self.state, None, want, try_grant, |s| &mut s.waiters, || {});
-            if waited.reason == Reason::Cancelled {
-                if waited.granted {
-                    self.release(want);
-                }
-                crate::fiber::cancel::unwind();
-            }
-            if waited.granted {
+            if waited.granted && waited.reason != Reason::Cancelled {
                 return;
             }
-            // Our leaving may admit those queued behind us.
-            self.update(|_| {});
+            // Give back a grant we will not use; our leaving may also admit
+            // those queued behind us (readers behind a cancelled writer).
+            self.update(|s| {
+                if waited.granted {
+                    match want {
+                        Want::Read => s.readers -= 1,
+                        Want::Write => s.writer = false,
+                    }
+                }
+            });
+            if waited.reason == Reason::Cancelled {
+                crate::fiber::cancel::unwind();
+            }
         }
     }
 

@@ -77,11 +77,13 @@ impl WaitGroup {
     pub fn wait(&self) {
         loop {
             let waited = wait_on(&self.state, None, (), |s| s.count == 0, |s| &mut s.waiters, || {});
-            if waited.granted {
-                return;
-            }
+            // Cancelled first: a cancellation that raced the count reaching
+            // zero is still delivered.
             if waited.reason == Reason::Cancelled {
                 crate::fiber::cancel::unwind();
+            }
+            if waited.granted {
+                return;
             }
         }
     }

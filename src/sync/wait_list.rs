@@ -95,8 +95,9 @@ pub(crate) struct Waited {
 ///
 /// Under the lock, `try_grant` re-checks: `true` means the caller got what
 /// it waits for without waiting; `false` queues the waiter with `token`.
-/// `then` runs after the lock is released and before the park (a condvar
-/// unlocks its mutex there).
+/// `then` runs once, always: after the lock is released and before the
+/// park (a condvar unlocks its mutex there), or, when the wait could not
+/// even open (a pending cancellation), before this returns.
 ///
 /// During runtime shutdown a fiber cannot park: the wait falls back to
 /// blocking the OS thread, as a lock has no error to return. A waiter's
@@ -136,6 +137,10 @@ pub(crate) fn wait_on<S, T>(
         }
         reason => reason,
     };
+    // A wait refused at once (a pending cancellation) never registered.
+    if let Some(then) = then.take() {
+        then();
+    }
     if reason == Reason::Notified || self_granted.get() {
         return Waited { granted: true, reason };
     }

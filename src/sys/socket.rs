@@ -88,7 +88,8 @@ pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     let null = std::ptr::null::<libc::c_void>();
     // SAFETY: sendto(fd, buf, len, flags, NULL, 0): `buf` is valid for reads
     // of `buf.len()` bytes, `fd` is open, no address is given.
-    let n = unsafe { libc::syscall(libc::SYS_sendto, fd.as_raw_fd(), buf.as_ptr(), buf.len(), SEND, null, 0) };
+    let n =
+        unsafe { libc::syscall(libc::SYS_sendto, fd.as_raw_fd(), buf.as_ptr(), buf.len(), SEND, null, 0) };
     len_result(n as libc::ssize_t)
 }
 

@@ -68,6 +68,11 @@ impl<T: Send + 'static> Placed<T> {
     pub fn join(self) -> std::thread::Result<T> {
         self.0.join().map(|ran| ran.expect("the placed fiber ran its closure"))
     }
+
+    /// Cancels the fiber, like `JoinHandle::cancel`.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
 }
 
 /// Spawns `f` on `rt` so that it runs on worker `index` (the thread named
@@ -170,4 +175,169 @@ pub fn fd_list() -> Vec<String> {
         .collect();
     fds.sort();
     fds
+}
+
+/// Where the parties of a sync test run (issue 4, item 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Every party a fiber on worker 0.
+    SameWorker,
+    /// Fibers alternating between workers 0 and 1.
+    CrossWorker,
+    /// Even parties fibers (alternating workers), odd parties plain threads.
+    FiberAndThread,
+    /// Every party a plain OS thread, blocking the thread.
+    Threads,
+}
+
+/// The four settings, in order.
+pub const SETTINGS: [Setting; 4] =
+    [Setting::SameWorker, Setting::CrossWorker, Setting::FiberAndThread, Setting::Threads];
+
+impl Setting {
+    /// Whether party `i` runs on a fiber.
+    pub fn is_fiber(self, i: usize) -> bool {
+        match self {
+            Setting::SameWorker | Setting::CrossWorker => true,
+            Setting::FiberAndThread => i.is_multiple_of(2),
+            Setting::Threads => false,
+        }
+    }
+}
+
+/// A 2-worker runtime, the shape every multi-worker sync test uses.
+pub fn two_workers() -> fiberio::Runtime {
+    fiberio::Runtime::builder().workers(2).build().expect("a 2-worker runtime")
+}
+
+/// A party of a sync test: a placed fiber or a plain thread.
+pub enum Party<T> {
+    Fiber(Placed<T>),
+    Thread(std::thread::JoinHandle<T>),
+}
+
+impl<T: Send + 'static> Party<T> {
+    /// Waits for the party and returns its result.
+    pub fn join(self) -> std::thread::Result<T> {
+        match self {
+            Party::Fiber(p) => p.join(),
+            Party::Thread(t) => t.join(),
+        }
+    }
+}
+
+/// Starts party `i` of `setting` on `rt` (fibers) or a new thread.
+pub fn start<T, F>(rt: &fiberio::Runtime, setting: Setting, i: usize, f: F) -> Party<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match setting {
+        Setting::SameWorker => Party::Fiber(spawn_on(rt, 0, f)),
+        Setting::CrossWorker => Party::Fiber(spawn_on(rt, i % 2, f)),
+        Setting::FiberAndThread if i.is_multiple_of(2) => Party::Fiber(spawn_on(rt, (i / 2) % 2, f)),
+        _ => Party::Thread(std::thread::spawn(f)),
+    }
+}
+
+/// Runs `n` parties of `setting`, party `i` calling `f(i)`; returns their
+/// results in order, panicking (with the setting named) if one panicked.
+pub fn run_parties<T, F>(rt: &fiberio::Runtime, setting: Setting, n: usize, f: F) -> Vec<T>
+where
+    F: Fn(usize) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    let parties: Vec<Party<T>> = (0..n)
+        .map(|i| {
+            let f = f.clone();
+            start(rt, setting, i, move || f(i))
+        })
+        .collect();
+    parties
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| p.join().unwrap_or_else(|_| panic!("{setting:?}: party {i} panicked")))
+        .collect()
+}
+
+/// Yields the fiber, or the thread off a fiber: a point where another
+/// party may run inside a critical section if exclusion were broken.
+pub fn yield_any() {
+    fiberio::yield_now();
+}
+
+/// A counter with no synchronisation of its own: a lost update shows that
+/// two parties were inside one critical section at once.
+pub struct Racy(std::cell::UnsafeCell<u64>);
+
+// SAFETY: only touched by parties holding the lock under test; that is
+// what the tests check.
+unsafe impl Sync for Racy {}
+
+impl Racy {
+    pub const fn new() -> Self {
+        Self(std::cell::UnsafeCell::new(0))
+    }
+
+    /// Read, yield, write back plus one: loses updates without exclusion.
+    pub fn bump_slowly(&self) {
+        // SAFETY: the caller holds the lock under test (a broken lock shows
+        // up as a wrong count, the point of the test).
+        let v = unsafe { std::ptr::read_volatile(self.0.get()) };
+        yield_any();
+        // SAFETY: as above.
+        unsafe { std::ptr::write_volatile(self.0.get(), v + 1) };
+    }
+
+    pub fn get(&self) -> u64 {
+        // SAFETY: read once every party has been joined.
+        unsafe { std::ptr::read_volatile(self.0.get()) }
+    }
+}
+
+/// Aborts the test process with `what` if it is still alive after
+/// `secs` seconds: a deadlock fails the test instead of hanging it. It is
+/// a hang guard far above any expected run time, not a timing assertion.
+pub struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+
+impl Watchdog {
+    pub fn new(what: &str, secs: u64) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let what = what.to_string();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(std::time::Duration::from_secs(secs))
+            {
+                eprintln!("watchdog: `{what}` still running after {secs} s: deadlock or lost wakeup");
+                std::process::exit(99);
+            }
+        });
+        Self(Some(tx))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Polls `cond` (sleeping the fiber or thread in between) until it holds;
+/// the [`Watchdog`] of the test bounds the wait.
+pub fn wait_until(mut cond: impl FnMut() -> bool) {
+    while !cond() {
+        fiberio::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// A value whose drop sets a flag: proof that a fiber's locals were dropped.
+pub struct DropFlag(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -1,0 +1,202 @@
+//! `fiberio::sync::Mutex` against `std::sync::Mutex`, in one run.
+//!
+//! `cargo bench --bench sync`
+//!
+//! - `mutex/uncontended/*`: one lock+unlock with nobody else around — on a
+//!   fiber and on a plain thread — next to std's.
+//! - `mutex/contended/*`: one iteration is one lock/increment/unlock by
+//!   one of N = 8 participants hammering one lock: fiberio fibers spread
+//!   over 2 workers, next to std's mutex between 2 and between 8 threads.
+//!   Our lock is a strict FIFO hand-off (each contended acquisition is a
+//!   switch to the next waiter); std's lets the releaser barge back in.
+//!
+//! At the end it prints each case's median (criterion's estimate), the
+//! ratios to std, and the per-participant share of acquisitions in a
+//! fixed-size contended run for both locks (fairness).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+
+const WORKERS: usize = 2;
+const N: usize = 8;
+
+fn uncontended(c: &mut Criterion) {
+    let rt = fiberio::Runtime::builder().workers(WORKERS).build().unwrap();
+    let m = fiberio::sync::Mutex::new(0u64);
+    c.bench_function("mutex/uncontended/fiberio (fiber)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(|| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    *black_box(&m).lock().unwrap() += 1;
+                }
+                start.elapsed()
+            })
+        });
+    });
+    c.bench_function("mutex/uncontended/fiberio (thread)", |b| {
+        b.iter(|| *black_box(&m).lock().unwrap() += 1);
+    });
+    let s = std::sync::Mutex::new(0u64);
+    c.bench_function("mutex/uncontended/std (thread)", |b| {
+        b.iter(|| *black_box(&s).lock().unwrap() += 1);
+    });
+}
+
+/// `n` fibers of `rt` each doing `per` lock/increment/unlock on one
+/// fiberio mutex; returns the elapsed time.
+fn fiberio_contended(rt: &fiberio::Runtime, n: usize, per: u64) -> Duration {
+    let m = Arc::new((fiberio::sync::Mutex::new(0u64), fiberio::sync::Barrier::new(n + 1)));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let m = m.clone();
+            rt.spawn(move || {
+                m.1.wait();
+                for _ in 0..per {
+                    *m.0.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    m.1.wait();
+    let start = Instant::now();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    let elapsed = start.elapsed();
+    assert_eq!(*m.0.lock().unwrap(), n as u64 * per);
+    elapsed
+}
+
+fn std_contended(n: usize, per: u64) -> Duration {
+    let m = Arc::new((std::sync::Mutex::new(0u64), std::sync::Barrier::new(n + 1)));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                m.1.wait();
+                for _ in 0..per {
+                    *m.0.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    m.1.wait();
+    let start = Instant::now();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    let elapsed = start.elapsed();
+    assert_eq!(*m.0.lock().unwrap(), n as u64 * per);
+    elapsed
+}
+
+fn contended(c: &mut Criterion) {
+    let rt = fiberio::Runtime::builder().workers(WORKERS).build().unwrap();
+    c.bench_function("mutex/contended/fiberio (8 fibers, 2 workers)", |b| {
+        b.iter_custom(|iters| fiberio_contended(&rt, N, iters.div_ceil(N as u64)));
+    });
+    c.bench_function("mutex/contended/std (2 threads)", |b| {
+        b.iter_custom(|iters| std_contended(2, iters.div_ceil(2)));
+    });
+    c.bench_function("mutex/contended/std (8 threads)", |b| {
+        b.iter_custom(|iters| std_contended(N, iters.div_ceil(N as u64)));
+    });
+}
+
+/// Per-participant acquisitions when `n` participants race to `total`,
+/// yielding inside the critical section (as `tests/sync_fairness.rs`) so
+/// that the others queue up; counted once all have started.
+fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
+    let rt = fiberio::Runtime::builder().workers(WORKERS).build().unwrap();
+    let fm = Arc::new((fiberio::sync::Mutex::new(0u64), fiberio::sync::Barrier::new(n)));
+    let sm = Arc::new(std::sync::Mutex::new(0u64));
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (fm, sm, arrived) = (fm.clone(), sm.clone(), arrived.clone());
+            let body = move || {
+                fm.1.wait();
+                arrived.fetch_add(1, SeqCst);
+                // `None` once the total is reached, else whether it counted.
+                let step = |t: &mut u64| {
+                    if *t == total {
+                        return None;
+                    }
+                    fiberio::yield_now();
+                    let counts = arrived.load(SeqCst) == n;
+                    *t += u64::from(counts);
+                    Some(counts)
+                };
+                let mut mine = 0;
+                loop {
+                    let step = if fiberio_lock {
+                        step(&mut fm.0.lock().unwrap())
+                    } else {
+                        step(&mut sm.lock().unwrap())
+                    };
+                    match step {
+                        None => return mine,
+                        Some(counted) => mine += u64::from(counted),
+                    }
+                }
+            };
+            if fiberio_lock {
+                let h = rt.spawn(body);
+                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> u64>
+            } else {
+                let h = std::thread::spawn(body);
+                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> u64>
+            }
+        })
+        .collect();
+    handles.into_iter().map(|join| join()).collect()
+}
+
+fn median_ns(name: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let path = format!("{dir}/criterion/{}/new/estimates.json", name.replace('/', "_"));
+    let text = std::fs::read_to_string(&path).ok()?;
+    let at = text.find("\"median\"")?;
+    let rest = &text[at..];
+    let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    rest[pe..].split([',', '}']).next()?.trim().parse().ok()
+}
+
+fn summary() {
+    println!("\n== sync summary: medians per lock+unlock (criterion estimates) ==");
+    let cases = [
+        ("mutex/uncontended/fiberio (fiber)", "mutex/uncontended/std (thread)"),
+        ("mutex/uncontended/fiberio (thread)", "mutex/uncontended/std (thread)"),
+        ("mutex/contended/fiberio (8 fibers, 2 workers)", "mutex/contended/std (2 threads)"),
+        ("mutex/contended/fiberio (8 fibers, 2 workers)", "mutex/contended/std (8 threads)"),
+    ];
+    for (ours, theirs) in cases {
+        match (median_ns(ours), median_ns(theirs)) {
+            (Some(a), Some(b)) => {
+                println!("{ours:48} {a:9.1} ns   vs {theirs:34} {b:9.1} ns   ratio {:.2}x", a / b)
+            }
+            _ => println!("{ours}: no estimate found (run the whole bench)"),
+        }
+    }
+    for (label, fiberio_lock) in [("fiberio Mutex, 8 fibers", true), ("std Mutex, 8 threads", false)] {
+        let total = 40_000;
+        let counts = shares(N, total, fiberio_lock);
+        let fair = total as f64 / N as f64;
+        let min = *counts.iter().min().unwrap() as f64 / fair;
+        let max = *counts.iter().max().unwrap() as f64 / fair;
+        println!("fairness, {label}: min {min:.3}x max {max:.3}x of the fair share; counts {counts:?}");
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .configure_from_args();
+    uncontended(&mut c);
+    contended(&mut c);
+    c.final_summary();
+    summary();
+}

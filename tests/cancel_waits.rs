@@ -1,0 +1,147 @@
+//! `JoinHandle::cancel` of a fiber in each non-sync kind of wait — sleep,
+//! `JoinHandle::join`, a TCP read with no data, a `yield_now` loop — and
+//! before it starts: `join` returns `Err(Cancelled)` and the fiber's
+//! locals were dropped; what it waited on is unaffected.
+
+mod util;
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use fiberio::{Cancelled, JoinHandle};
+use util::{DropFlag, Watchdog};
+
+fn one_worker() -> fiberio::Runtime {
+    fiberio::Runtime::builder().workers(1).build().unwrap()
+}
+
+/// Spawns `f` holding a drop flag and lets it run until it parks.
+fn park<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (JoinHandle<T>, Arc<AtomicBool>) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped.clone());
+    let h = fiberio::spawn(move || {
+        let _flag = flag;
+        f()
+    });
+    fiberio::yield_now();
+    assert!(!h.is_finished(), "the fiber is parked");
+    (h, dropped)
+}
+
+fn cancel<T: Send + 'static>(h: JoinHandle<T>, dropped: &AtomicBool) {
+    h.cancel();
+    let err = h.join().err().expect("a cancelled fiber has no result");
+    assert!(err.is::<Cancelled>(), "join reports the cancellation");
+    assert!(dropped.load(SeqCst), "the fiber's locals were dropped");
+}
+
+#[test]
+fn cancel_in_sleep() {
+    let _w = Watchdog::new("cancel_in_sleep", 60);
+    one_worker().block_on(|| {
+        let (h, dropped) = park(|| fiberio::sleep(Duration::from_secs(3600)));
+        cancel(h, &dropped);
+    });
+}
+
+#[test]
+fn cancel_in_sleep_from_a_plain_thread_across_workers() {
+    let _w = Watchdog::new("cancel_in_sleep_from_a_plain_thread", 60);
+    let rt = util::two_workers();
+    for worker in 0..2 {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let (flag, started) = (DropFlag(dropped.clone()), Arc::new(AtomicBool::new(false)));
+        let s = started.clone();
+        let h = util::spawn_on(&rt, worker, move || {
+            let _flag = flag;
+            s.store(true, SeqCst);
+            fiberio::sleep(Duration::from_secs(3600));
+        });
+        util::wait_until(|| started.load(SeqCst));
+        // Parked or about to: either way the sleep is cut short.
+        std::thread::sleep(Duration::from_millis(5));
+        h.cancel();
+        let err = h.join().unwrap_err();
+        assert!(err.is::<Cancelled>());
+        assert!(dropped.load(SeqCst));
+    }
+}
+
+#[test]
+fn cancel_in_join() {
+    let _w = Watchdog::new("cancel_in_join", 60);
+    one_worker().block_on(|| {
+        let (sleeper, sleeper_dropped) = park(|| {
+            fiberio::sleep(Duration::from_millis(30));
+            7
+        });
+        let (h, dropped) = park(move || sleeper.join().unwrap());
+        cancel(h, &dropped);
+        // The joined fiber is unaffected: it finishes on its own (its
+        // handle went with the cancelled joiner, so watch its locals).
+        util::wait_until(|| sleeper_dropped.load(SeqCst));
+    });
+}
+
+#[test]
+fn cancel_in_tcp_read() {
+    let _w = Watchdog::new("cancel_in_tcp_read", 60);
+    one_worker().block_on(|| {
+        let listener = fiberio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = fiberio::net::TcpStream::connect(addr).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let reader = client.try_clone().unwrap();
+        let (h, dropped) = park(move || {
+            let mut reader = reader;
+            let mut buf = [0; 16];
+            reader.read(&mut buf).map(|_| ())
+        });
+        cancel(h, &dropped);
+        // The stream still works for others.
+        server.write_all(b"ping").unwrap();
+        let mut buf = [0; 4];
+        (&client).read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+    });
+}
+
+#[test]
+fn cancel_in_a_yield_loop() {
+    let _w = Watchdog::new("cancel_in_a_yield_loop", 60);
+    one_worker().block_on(|| {
+        let spins = Arc::new(AtomicUsize::new(0));
+        let s = spins.clone();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        let h = fiberio::spawn(move || {
+            let _flag = flag;
+            loop {
+                s.fetch_add(1, SeqCst);
+                fiberio::yield_now();
+            }
+        });
+        util::wait_until(|| spins.load(SeqCst) > 3);
+        cancel(h, &dropped);
+    });
+}
+
+#[test]
+fn cancel_before_the_fiber_starts() {
+    let _w = Watchdog::new("cancel_before_the_fiber_starts", 60);
+    one_worker().block_on(|| {
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        // Spawned from this fiber, it cannot start before we park.
+        let h = fiberio::spawn(move || {
+            let _flag = flag;
+            r.store(true, SeqCst);
+        });
+        cancel(h, &dropped);
+        assert!(!ran.load(SeqCst), "a fiber cancelled before it starts never runs");
+    });
+}
