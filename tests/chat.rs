@@ -91,12 +91,12 @@ fn chat_end_to_end(run: Run) {
 
 #[test]
 fn the_thread_per_connection_server_broadcasts_to_everyone() {
-    chat_end_to_end(|addr, exit_after, ready| chat_std::run(addr, exit_after, ready));
+    chat_end_to_end(chat_std::run);
 }
 
 #[test]
 fn its_fiberio_port_passes_the_same_test() {
-    chat_end_to_end(|addr, exit_after, ready| chat_fiberio::run(addr, exit_after, ready));
+    chat_end_to_end(chat_fiberio::run);
 }
 
 #[test]
@@ -111,7 +111,8 @@ fn the_port_differs_only_in_use_lines_and_doc_header() {
         assert_eq!(a, b, "line {i} of the code besides `use` lines and doc header differs");
     }
     assert_eq!(ours.len(), port.len(), "the code besides `use` lines and doc header has other lengths");
-    let uses = |src: &'static str| -> Vec<&'static str> { src.lines().filter(|l| l.starts_with("use ")).collect() };
+    let uses =
+        |src: &'static str| -> Vec<&'static str> { src.lines().filter(|l| l.starts_with("use ")).collect() };
     assert!(uses(std_src).contains(&"use std::thread::spawn;"));
     assert!(uses(port_src).contains(&"use fiberio::spawn;"));
     assert!(!port_src.contains("std::thread") && !port_src.contains("std::net::Tcp"));

@@ -11,7 +11,7 @@ use super::context;
 use super::fibers::abandon;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
-use super::stall::Watchdog;
+use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
 use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -277,6 +277,9 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
         eprintln!("fiberio: worker {index}: stack overflow reports disabled: {e}");
     }
     let worker = Worker::new(rt, index);
+    // Dropped before `worker`: a worker that dies on a bug drops its fibers'
+    // tasks without `leave`, so it must retire its run record first.
+    let _retire = RetireOnDrop(&worker.shared.run);
     context::enter_worker(&worker, || worker.run());
     debug_assert_eq!(worker.live_fibers(), 0);
 }

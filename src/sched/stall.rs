@@ -113,6 +113,16 @@ impl RunRecord {
     }
 }
 
+/// Retires a worker's run record when dropped (see `worker_main`).
+#[derive(Debug)]
+pub(crate) struct RetireOnDrop<'a>(pub(crate) &'a RunRecord);
+
+impl Drop for RetireOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.retire();
+    }
+}
+
 /// The watchdog thread of one runtime, stopped and joined by [`stop`].
 ///
 /// [`stop`]: Watchdog::stop
@@ -210,7 +220,8 @@ impl Watch {
             "fiberio: fiber '{name}' (id {id}) has run on worker {index} (thread {prefix}-{index}) \
              for at least {ms} ms without yielding or parking, holding up that worker's other \
              fibers: a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
-             loop? Use fiberio's net and sync types, or call fiberio::yield_now() in the loop. \
+             loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
+             fiberio::yield_now() in the loop. \
              (Stall threshold {threshold} ms: FIBERIO_STALL_WARNING_MS or \
              RuntimeBuilder::stall_threshold; 0 or None turns this warning off.)",
             name = name.unwrap_or("<unnamed>"),
