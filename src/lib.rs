@@ -77,6 +77,7 @@
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod blocking;
+mod chan;
 mod fiber;
 pub mod fs;
 pub mod io;

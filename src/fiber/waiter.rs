@@ -19,13 +19,16 @@ use crate::loom::thread::{self, Thread};
 use crate::sched;
 
 /// A handle that ends one particular wait of one fiber or thread.
-#[derive(Debug)]
+///
+/// Clones end the same wait: a select queues one on each channel, and
+/// whichever is woken first wins; the others' wakes lose (decision 7).
+#[derive(Debug, Clone)]
 pub(crate) struct Waiter {
     target: Target,
     seq: Seq,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Target {
     Fiber(Arc<Task>),
     Thread(Arc<ThreadParker>),

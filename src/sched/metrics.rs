@@ -2,8 +2,8 @@
 //!
 //! Most counters have one writer, the worker itself, which bumps them with
 //! a relaxed load and store (no locked instruction on the hot path); the
-//! few written by other threads (`remote_wakes`, `eventfd_writes`,
-//! `spawned_remote`) use `fetch_add`.
+//! few written by other threads (`remote_wakes`, `eventfd_writes`, and
+//! `stalls`, by the stall watchdog) use `fetch_add`.
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -55,6 +55,9 @@ counters! {
     eventfd_writes,
     /// Timers that fired on this worker.
     timers_fired,
+    /// Fiber runs the stall watchdog reported: runs that held this worker
+    /// longer than the stall threshold without yielding or parking.
+    stalls,
 }
 
 /// A counter; see the module docs for who writes it how.
@@ -66,6 +69,14 @@ impl Counter {
     #[inline]
     pub(crate) fn bump(&self) {
         self.add(1);
+    }
+
+    /// Adds one and returns the new count; only for the single writer.
+    #[inline]
+    pub(crate) fn bump_get(&self) -> u64 {
+        let n = self.0.load(Relaxed).wrapping_add(1);
+        self.0.store(n, Relaxed);
+        n
     }
 
     /// Adds `n`; only for the counter's single writer.

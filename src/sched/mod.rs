@@ -10,6 +10,8 @@
 //!   (no context switch; model-checked by loom).
 //! - `runtime`, `builder`, `block_on`: the public runtime API.
 //! - `metrics`: per-worker counters.
+//! - `stall`: the stall warning — each worker's record of the fiber run in
+//!   progress, and the watchdog thread that reports long runs.
 
 mod block_on;
 mod builder;
@@ -21,6 +23,7 @@ mod metrics;
 mod poll;
 mod queue;
 mod runtime;
+mod stall;
 mod worker;
 
 pub use builder::RuntimeBuilder;

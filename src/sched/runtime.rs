@@ -4,12 +4,14 @@
 use std::fmt;
 use std::io;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::builder::RuntimeBuilder;
 use super::context;
 use super::fibers::abandon;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
+use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
 use crate::fiber::{Builder, JoinHandle};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -125,6 +127,8 @@ impl RuntimeShared {
 pub struct Runtime {
     shared: Arc<RuntimeShared>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The stall watchdog, unless the warning is off; stopped at shutdown.
+    watchdog: Option<Watchdog>,
 }
 
 impl fmt::Debug for Runtime {
@@ -148,8 +152,14 @@ impl Runtime {
         Self::builder().build()
     }
 
-    /// Starts the workers (called by the builder with a checked config).
-    pub(crate) fn start(workers: usize, stack_size: usize, name: &str) -> io::Result<Self> {
+    /// Starts the workers and the stall watchdog (called by the builder
+    /// with a checked config).
+    pub(crate) fn start(
+        workers: usize,
+        stack_size: usize,
+        stall: Option<Duration>,
+        name: &str,
+    ) -> io::Result<Self> {
         let mut shared_workers = Vec::with_capacity(workers);
         for index in 0..workers {
             shared_workers.push(Arc::new(WorkerShared::new(index)?));
@@ -161,13 +171,16 @@ impl Runtime {
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
         });
-        let runtime = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()) };
+        let mut runtime = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
         for index in 0..workers {
             let rt = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || worker_main(rt, index))?;
             crate::loom::lock(&runtime.threads).push(thread);
+        }
+        if let Some(threshold) = stall {
+            runtime.watchdog = Some(Watchdog::start(shared, threshold, name)?);
         }
         Ok(runtime)
     }
@@ -232,6 +245,9 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shared.begin_shutdown();
+        if let Some(watchdog) = self.watchdog.take() {
+            watchdog.stop();
+        }
         let threads = std::mem::take(&mut *crate::loom::lock(&self.threads));
         let me = std::thread::current().id();
         for thread in threads {
@@ -261,6 +277,9 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
         eprintln!("fiberio: worker {index}: stack overflow reports disabled: {e}");
     }
     let worker = Worker::new(rt, index);
+    // Dropped before `worker`: a worker that dies on a bug drops its fibers'
+    // tasks without `leave`, so it must retire its run record first.
+    let _retire = RetireOnDrop(&worker.shared.run);
     context::enter_worker(&worker, || worker.run());
     debug_assert_eq!(worker.live_fibers(), 0);
 }

@@ -33,6 +33,7 @@ use super::metrics::Counters;
 use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
 use super::queue::{Unstarted, UnstartedQueue};
 use super::runtime::RuntimeShared;
+use super::stall::RunRecord;
 use crate::fiber::shutdown_output;
 use crate::fiber::task::{Home, Task};
 use crate::fiber::waiter::Waiter;
@@ -70,6 +71,8 @@ pub(crate) struct WorkerShared {
     /// registered anew by whoever waits on them next.
     pub(crate) closed: AtomicBool,
     pub(crate) counters: Counters,
+    /// The fiber run in progress, for the stall watchdog (`stall.rs`).
+    pub(crate) run: RunRecord,
 }
 
 /// A worker's epoll instance and wake-up eventfd.
@@ -105,6 +108,7 @@ impl WorkerShared {
             unstarted: UnstartedQueue::new(),
             sleep: SleepState::new(),
             counters: Counters::default(),
+            run: RunRecord::default(),
         };
         Ok(shared)
     }
@@ -291,21 +295,27 @@ impl Worker {
 
     /// Resumes fiber `index` until it suspends or ends, then acts on why.
     fn resume(&self, index: u32) {
-        let slot = self.enter(index);
-        self.shared.counters.switches.bump();
+        let (slot, task) = self.enter(index);
+        let run = self.shared.counters.switches.bump_get();
+        self.shared.run.begin(run, task);
         // SAFETY: `slot` is live for the run and nothing else touches its
         // coroutine meanwhile (module docs of `fibers.rs`).
         let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
+        self.shared.run.end();
         self.leave(index, slot, result);
     }
 
-    /// Makes fiber `index` current; returns its slot, valid for this run.
-    fn enter(&self, index: u32) -> *mut FiberSlot {
+    /// Makes fiber `index` current; returns its slot and task, valid for
+    /// this run.
+    fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         self.cur.set(slot);
-        // SAFETY: `slot` is live; the guard info lives in its `Task`.
-        overflow::set_running(&unsafe { &*addr_of!((*slot).task) }.guard);
-        slot
+        // SAFETY: `slot` is live; only its `Arc<Task>`'s address is read.
+        let task = Arc::as_ptr(unsafe { &*addr_of!((*slot).task) });
+        // SAFETY: the task outlives the run (its slot holds it); the guard
+        // info lives in it.
+        overflow::set_running(unsafe { &(*task).guard });
+        (slot, task)
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
@@ -330,6 +340,7 @@ impl Worker {
                 }
             }
             CoroutineResult::Return(()) => {
+                self.shared.run.retire();
                 let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
                 self.stacks.borrow_mut().put(coro.into_stack());
                 // Possibly the last reference; an unjoined result's drop is
@@ -391,7 +402,7 @@ impl Worker {
         self.unwinding.set(true);
         let live = self.fibers.borrow().live_newest_first();
         for index in live {
-            let slot = self.enter(index);
+            let (slot, _) = self.enter(index);
             // SAFETY: `slot` is live (see `enter`); field pointers only.
             let (coro, task) = unsafe { (&mut *addr_of_mut!((*slot).coro), &*addr_of!((*slot).task)) };
             task.park.close();
@@ -400,6 +411,7 @@ impl Worker {
             coro.force_unwind();
             overflow::set_running(std::ptr::null());
             self.cur.set(std::ptr::null_mut());
+            self.shared.run.retire();
             let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
             if !task.join.is_done() {
                 task.join.complete(shutdown_output());

@@ -30,6 +30,8 @@ mod semaphore;
 mod wait_group;
 pub(crate) mod wait_list;
 
+pub use crate::chan::{RecvEnd, Select, SelectTimeoutError, SelectedOperation, TrySelectError};
+pub use crate::chan::{SendTimeoutError, mpmc, mpsc, oneshot};
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};

@@ -1,0 +1,98 @@
+//! The chat server of `examples/chat_std.rs`, ported from threads to
+//! fibers: only the `use` lines differ. Compare them with
+//! `diff examples/chat_std.rs examples/chat_fiberio.rs`.
+//!
+//! Each client is served by its own `spawn`ed handler (an OS thread in
+//! `chat_std`, a fiber in `chat_fiberio`) that greets it, adds its
+//! connection to a shared `Mutex`-guarded list, then reads lines and sends
+//! each to a broadcaster through an `mpsc` channel. The broadcaster writes
+//! every message, prefixed with the sender's number, to every client in the
+//! list, and drops those whose connection fails. The first line on stdout
+//! is the address the server listens on.
+//!
+//! ```text
+//! cargo run --example chat_fiberio -- --addr 127.0.0.1:7000
+//! nc 127.0.0.1 7000        # in two or more terminals
+//! ```
+//!
+//! `--exit-after-clients N` accepts N clients, then exits once all of them
+//! have left (`tests/chat.rs` runs the server that way).
+
+use fiberio::net::{TcpListener, TcpStream};
+use fiberio::spawn;
+use fiberio::sync::{Mutex, mpsc};
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The clients connected now: a number and the connection to write to.
+type Clients = Mutex<Vec<(usize, TcpStream)>>;
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = flag(&args, "--addr").unwrap_or("127.0.0.1:7000");
+    let exit_after = flag(&args, "--exit-after-clients").map(|n| n.parse().expect("a number of clients"));
+    run(addr, exit_after, |bound| println!("{bound}"))
+}
+
+/// Serves on `addr`, calling `ready` with the bound address; with
+/// `exit_after = Some(n)`, returns once n clients came and left.
+pub fn run(addr: &str, exit_after: Option<usize>, ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    ready(listener.local_addr()?);
+    let clients = Arc::new(Clients::default());
+    let (tx, rx) = mpsc::channel::<String>();
+    let broadcaster = {
+        let clients = clients.clone();
+        spawn(move || broadcast(rx, &clients))
+    };
+    let connections = listener.incoming().take(exit_after.unwrap_or(usize::MAX));
+    for (id, stream) in connections.enumerate() {
+        match stream {
+            Ok(stream) => {
+                let (tx, clients) = (tx.clone(), clients.clone());
+                spawn(move || serve_client(id, stream, tx, &clients));
+            }
+            Err(e) => eprintln!("accept: {e}"),
+        }
+    }
+    // The broadcaster stops once every sender is gone: this one, and each
+    // client's, dropped when that client leaves.
+    drop(tx);
+    broadcaster.join().expect("the broadcaster does not panic");
+    Ok(())
+}
+
+/// One client: greet it, list it, forward its lines until it leaves.
+fn serve_client(id: usize, mut stream: TcpStream, tx: mpsc::Sender<String>, clients: &Clients) {
+    let Ok(reader) = stream.try_clone() else { return };
+    {
+        let mut list = clients.lock().unwrap();
+        // Under the lock: the greeting arrives before any broadcast.
+        if stream.write_all(format!("welcome, client {id}\n").as_bytes()).is_err() {
+            return;
+        }
+        list.push((id, stream));
+    }
+    for line in BufReader::new(reader).lines() {
+        let Ok(line) = line else { break };
+        if tx.send(format!("{id}: {line}")).is_err() {
+            break;
+        }
+    }
+    clients.lock().unwrap().retain(|(other, _)| *other != id);
+}
+
+/// Writes every message to every client; drops clients that fail.
+fn broadcast(rx: mpsc::Receiver<String>, clients: &Clients) {
+    for message in rx {
+        let line = format!("{message}\n");
+        clients.lock().unwrap().retain_mut(|(_, stream)| stream.write_all(line.as_bytes()).is_ok());
+    }
+}
+
+/// The value after `name` on the command line.
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
