@@ -6,7 +6,7 @@
 use std::process::Command;
 
 /// Models and broken variants in `loom-tests/tests/`, user mode included.
-const MODELS: usize = 27;
+const MODELS: usize = 29;
 
 #[test]
 fn loom_models_pass_and_catch_their_broken_variants() {

@@ -16,11 +16,14 @@
 use std::sync::Arc;
 
 use fiberio::__loom;
-use fiberio::sync::{Condvar, Mutex};
+use fiberio::sync::{Condvar, Mutex, mpsc};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(3);
+    // `LOOM_MAX_PREEMPTIONS` (read by `Builder::new`) overrides, to measure.
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
     builder.check(f);
 }
 
@@ -89,4 +92,34 @@ fn condvar_never_loses_a_notify() {
 fn broken_condvar_unlocking_before_enqueue_loses_the_notify() {
     __loom::break_condvar_order();
     condvar_notify_vs_enqueue();
+}
+
+/// A value sent on an mpsc channel while the receiver goes to wait: the
+/// receiver always gets it (its re-check under the channel's lock sees the
+/// value, or the sender finds it queued), and a rendezvous send returns
+/// only once the value was taken.
+fn channel_send_vs_recv() {
+    model(|| {
+        let (tx, rx) = mpsc::channel();
+        let (ack_tx, ack_rx) = mpsc::sync_channel(0);
+        let h = fiberio::spawn(move || {
+            tx.send(7u32).unwrap();
+            ack_tx.send(()).unwrap();
+        });
+        assert_eq!(rx.recv(), Ok(7));
+        assert_eq!(ack_rx.recv(), Ok(()));
+        h.join().unwrap();
+    });
+}
+
+#[test]
+fn channel_recv_never_misses_a_send() {
+    channel_send_vs_recv();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_channel_recv_without_recheck_misses_the_send() {
+    __loom::break_channel_recheck();
+    channel_send_vs_recv();
 }

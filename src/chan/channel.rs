@@ -129,6 +129,9 @@ impl<T> Chan<T> {
                 deadline,
                 RecvToken::Plain,
                 |s| {
+                    if crate::loom::mutation::on(crate::loom::mutation::Mutation::ChannelRecvNoRecheck) {
+                        return false;
+                    }
                     let mut w = Wakeups::default();
                     let granted = s.try_reserve(&mut w);
                     pending.set(w);
@@ -233,12 +236,18 @@ impl<T> Clone for Rx<T> {
 
 impl<T> Drop for Tx<T> {
     fn drop(&mut self) {
+        if crate::loom::cells_unreachable() {
+            return;
+        }
         self.0.locked(|s, w| s.drop_sender(w));
     }
 }
 
 impl<T> Drop for Rx<T> {
     fn drop(&mut self) {
+        if crate::loom::cells_unreachable() {
+            return;
+        }
         // The discarded values drop here, after the lock is released.
         drop(self.0.locked(|s, w| s.drop_receiver(w)));
     }

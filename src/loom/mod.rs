@@ -110,6 +110,8 @@ pub(crate) mod mutation {
         CondvarUnlockBeforeRegister,
         /// A `Mutex` locker queues without re-checking for an unlock.
         MutexNoRecheck,
+        /// A channel receiver queues without re-checking for a value.
+        ChannelRecvNoRecheck,
     }
 
     #[cfg(loom)]
@@ -147,10 +149,12 @@ pub(crate) fn take_cell<T: Default>(cell: &mut cell::UnsafeCell<T>) -> T {
     std::mem::replace(cell, cell::UnsafeCell::new(T::default())).into_inner()
 }
 
-/// Whether a destructor must leave loom's cells alone: under loom, a drop
-/// during a panic may be loom tearing a model down after it found a bug,
-/// when loom's cells can no longer be touched. Leaking is harmless there.
-/// Always `false` outside loom.
+/// Whether a destructor must leave loom's objects alone (cells, locks):
+/// under loom, a drop during a panic may be loom tearing a model down after
+/// it found a bug, when loom's objects can no longer be touched, and a
+/// second panic would abort the process instead of reporting the bug.
+/// Leaking is harmless there. Always `false` outside loom: every guard,
+/// channel end and result slot checks it first in its `Drop`.
 pub(crate) fn cells_unreachable() -> bool {
     cfg!(loom) && std::thread::panicking()
 }

@@ -15,6 +15,12 @@ pub fn break_mutex_recheck() {
     mutation::set(Some(Mutation::MutexNoRecheck));
 }
 
+/// Switches on a channel receiver that queues without re-checking for a
+/// value under the lock: it misses a value sent in between (race 10).
+pub fn break_channel_recheck() {
+    mutation::set(Some(Mutation::ChannelRecvNoRecheck));
+}
+
 /// Switches every deliberate defect off again.
 pub fn unbreak() {
     mutation::set(None);
