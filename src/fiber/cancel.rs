@@ -112,8 +112,16 @@ thread_local! {
 /// (it caught it), so a real panic of its must poison again. Costs one
 /// thread-local read unless a cancellation unwound on this thread since
 /// the last check.
+#[inline]
 pub(crate) fn unwind_ended() {
-    if MAY_BE_STALE.with(Cell::get) && !std::thread::panicking() {
+    if MAY_BE_STALE.with(Cell::get) {
+        unwind_ended_slow();
+    }
+}
+
+#[cold]
+fn unwind_ended_slow() {
+    if !std::thread::panicking() {
         MAY_BE_STALE.with(|m| m.set(false));
         if let Some(task) = sched::current_task() {
             task.set_cancel_unwinding(false);

@@ -20,7 +20,7 @@ mod park;
 mod reactor;
 mod sched;
 
-pub use mutation::{break_condvar_order, break_mutex_recheck, break_channel_recheck, unbreak};
+pub use mutation::{break_channel_recheck, break_condvar_order, break_mutex_recheck, unbreak};
 pub use park::{
     ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,
     WAKE_WON_RUNNING, Waiter,

@@ -93,6 +93,7 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     ///
     /// `Err` holding the guard if the mutex is poisoned.
+    #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         self.raw.lock();
         // SAFETY: the lock was just taken.
@@ -136,6 +137,7 @@ impl<T: ?Sized> Mutex<T> {
     /// # Safety
     ///
     /// The caller has just taken `raw`; the guard releases it.
+    #[inline]
     pub(super) unsafe fn guard(&self) -> LockResult<MutexGuard<'_, T>> {
         let guard = MutexGuard { lock: self, poison: self.poison.guard(), _not_send: PhantomData };
         poison::map_result(&self.poison, guard)
@@ -158,6 +160,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         if crate::loom::cells_unreachable() {
             return;

@@ -35,6 +35,7 @@ impl Flag {
     }
 
     /// Called on acquisition.
+    #[inline]
     pub(crate) fn guard(&self) -> Guard {
         crate::fiber::cancel::unwind_ended();
         Guard { panicking: std::thread::panicking() }
@@ -42,12 +43,14 @@ impl Flag {
 
     /// Called on release: poisons if a panic started inside the critical
     /// section (a cancellation does not count).
+    #[inline]
     pub(crate) fn done(&self, guard: &Guard) {
         if !guard.panicking && std::thread::panicking() && !crate::fiber::cancel::unwinding() {
             self.failed.store(true, Relaxed);
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self) -> bool {
         self.failed.load(Relaxed)
     }
@@ -58,6 +61,7 @@ impl Flag {
 }
 
 /// `Ok(value)`, or `Err(PoisonError)` around it when `flag` is set.
+#[inline]
 pub(crate) fn map_result<T>(flag: &Flag, value: T) -> std::sync::LockResult<T> {
     if flag.get() { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
 }

@@ -40,16 +40,22 @@ impl RawMutex {
     }
 
     /// Takes the lock if it is free.
+    #[inline]
     pub(crate) fn try_lock(&self) -> bool {
         self.state.compare_exchange(0, LOCKED, Acquire, Relaxed).is_ok()
     }
 
     /// Takes the lock, parking the fiber (or blocking the thread) until it
     /// is handed over. A cancellation unwinds, without the lock.
+    #[inline]
     pub(crate) fn lock(&self) {
-        if self.try_lock() {
-            return;
+        if !self.try_lock() {
+            self.lock_slow();
         }
+    }
+
+    #[cold]
+    fn lock_slow(&self) {
         loop {
             let waited = wait_on(&self.waiters, None, (), |_| self.register(), |w| w, || {});
             if waited.reason == Reason::Cancelled {
@@ -84,10 +90,15 @@ impl RawMutex {
     }
 
     /// Releases the lock, handing it to the first live waiter if any.
+    #[inline]
     pub(crate) fn unlock(&self) {
-        if self.state.compare_exchange(LOCKED, 0, Release, Relaxed).is_ok() {
-            return;
+        if self.state.compare_exchange(LOCKED, 0, Release, Relaxed).is_err() {
+            self.unlock_slow();
         }
+    }
+
+    #[cold]
+    fn unlock_slow(&self) {
         let wakeup = {
             let mut waiters = crate::loom::lock(&self.waiters);
             match waiters.pop(Reason::Notified, |_| true) {
