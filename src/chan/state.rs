@@ -281,3 +281,86 @@ impl<T> State<T> {
         std::mem::take(&mut self.queue)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn state(cap: Option<usize>) -> State<u32> {
+        State::new(cap)
+    }
+
+    /// No waiters in these tests: nothing may be woken.
+    fn none() -> Wakeups {
+        Wakeups::default()
+    }
+
+    #[test]
+    fn a_reservation_hides_a_value_from_newcomers_until_given_back() {
+        let mut s = state(None);
+        let w = &mut none();
+        s.try_push(1, w).unwrap();
+        s.try_push(2, w).unwrap();
+        assert!(s.try_reserve(w));
+        assert_eq!(s.unreserved(), 1);
+        assert_eq!(s.try_pop(w), Ok(1), "newcomers take the front; the reservation is a count");
+        assert_eq!(s.try_pop(w), Err(TryRecvError::Empty), "the last value is promised");
+        // Granted and cancelled at once: the value goes back, to the front.
+        s.release(w);
+        s.try_push(3, w).unwrap();
+        assert_eq!(s.try_pop(w), Ok(2));
+        assert_eq!(s.try_pop(w), Ok(3));
+        assert!(w.first.is_none());
+    }
+
+    #[test]
+    fn a_grant_is_consumed_from_the_front() {
+        let mut s = state(Some(2));
+        let w = &mut none();
+        assert!(!s.try_reserve(w), "nothing to grant");
+        s.try_push(1, w).unwrap();
+        s.try_push(2, w).unwrap();
+        assert_eq!(s.try_push(3, w), Err(TrySendError::Full(3)));
+        assert!(s.try_reserve(w));
+        assert_eq!(s.consume(w), Some(1));
+        assert_eq!(s.reserved, 0);
+        s.try_push(3, w).unwrap();
+        assert_eq!((s.try_pop(w), s.try_pop(w)), (Ok(2), Ok(3)));
+    }
+
+    #[test]
+    fn the_last_sender_turns_grants_into_draining() {
+        let mut s = state(None);
+        let w = &mut none();
+        s.try_push(1, w).unwrap();
+        assert!(s.try_reserve(w));
+        s.drop_sender(w);
+        assert_eq!(s.reserved, 0, "reservations are off once no sender is left");
+        assert!(s.try_reserve(w), "the disconnect is a grant");
+        assert_eq!(s.consume(w), Some(1));
+        assert_eq!(s.consume(w), None);
+        s.release(w); // a no-op after the disconnect
+        assert_eq!(s.try_pop(w), Err(TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn the_last_receiver_discards_the_queue() {
+        let mut s = state(Some(0));
+        let w = &mut none();
+        assert_eq!(s.try_push(1, w), Err(TrySendError::Full(1)), "rendezvous: nobody waits");
+        s.queue.push_back(7); // a value given back by a dropped selection
+        s.receivers += 1;
+        assert!(s.drop_receiver(w).is_empty(), "one receiver left");
+        assert_eq!(s.drop_receiver(w), [7]);
+        assert_eq!(s.try_push(2, w), Err(TrySendError::Disconnected(2)));
+    }
+
+    #[test]
+    fn offers_are_taken_back_by_ticket() {
+        let mut s = state(Some(0));
+        s.offers.extend([(4, 40), (5, 50)]);
+        assert_eq!(s.take_offer(5), Some(50));
+        assert_eq!(s.take_offer(5), None);
+        assert_eq!(s.take_offer(4), Some(40));
+    }
+}
