@@ -5,7 +5,7 @@
 //! Blocking parks the calling fiber, never its worker; called from a plain
 //! OS thread, it blocks the thread (DESIGN.md decision 11), so fibers and
 //! threads can share one primitive. Every primitive queues its waiters on
-//! the same FIFO [`WaitList`](wait_list::WaitList) protocol (race 10 of
+//! the same FIFO `WaitList` protocol (`src/sync/wait_list.rs`, race 10 of
 //! DESIGN.md section 3): register under the internal lock, re-check there,
 //! park; a waker grants under the lock and wakes after releasing it.
 //!
