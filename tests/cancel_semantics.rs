@@ -14,11 +14,7 @@ use std::time::Duration;
 
 use fiberio::Cancelled;
 use fiberio::sync::Mutex;
-use util::Watchdog;
-
-fn one_worker() -> fiberio::Runtime {
-    fiberio::Runtime::builder().workers(1).build().unwrap()
-}
+use util::{Watchdog, one_worker};
 
 #[test]
 fn a_finished_fiber_keeps_its_result() {

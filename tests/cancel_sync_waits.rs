@@ -12,34 +12,9 @@ mod util;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
+use fiberio::Cancelled;
 use fiberio::sync::{Barrier, Condvar, Mutex, RwLock, Semaphore, WaitGroup};
-use fiberio::{Cancelled, JoinHandle};
-use util::{DropFlag, Watchdog};
-
-fn one_worker() -> fiberio::Runtime {
-    fiberio::Runtime::builder().workers(1).build().unwrap()
-}
-
-/// Spawns `f` holding a drop flag and lets it run until it parks.
-fn park<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (JoinHandle<T>, Arc<AtomicBool>) {
-    let dropped = Arc::new(AtomicBool::new(false));
-    let flag = DropFlag(dropped.clone());
-    let h = fiberio::spawn(move || {
-        let _flag = flag;
-        f()
-    });
-    fiberio::yield_now();
-    assert!(!h.is_finished(), "the fiber is parked");
-    (h, dropped)
-}
-
-/// Cancels the parked fiber and checks the outcome.
-fn cancel<T: Send + 'static>(h: JoinHandle<T>, dropped: &AtomicBool) {
-    h.cancel();
-    let err = h.join().err().expect("a cancelled fiber has no result");
-    assert!(err.is::<Cancelled>(), "join reports the cancellation");
-    assert!(dropped.load(SeqCst), "the fiber's locals were dropped");
-}
+use util::{DropFlag, Watchdog, cancel_parked, one_worker, park_fiber};
 
 #[test]
 fn cancel_in_mutex_lock() {
@@ -48,10 +23,10 @@ fn cancel_in_mutex_lock() {
         let m = Arc::new(Mutex::new(0));
         let g = m.lock().unwrap();
         let m2 = m.clone();
-        let (h, dropped) = park(move || *m2.lock().unwrap() += 100);
+        let (h, dropped) = park_fiber(move || *m2.lock().unwrap() += 100);
         let m3 = m.clone();
-        let (behind, _) = park(move || *m3.lock().unwrap() += 1);
-        cancel(h, &dropped);
+        let (behind, _) = park_fiber(move || *m3.lock().unwrap() += 1);
+        cancel_parked(h, &dropped);
         drop(g);
         behind.join().unwrap();
         assert_eq!(*m.try_lock().expect("free"), 1, "the cancelled waiter never got the lock");
@@ -65,7 +40,7 @@ fn cancel_in_condvar_wait_and_wait_timeout() {
         for timed in [false, true] {
             let pair = Arc::new((Mutex::new(0), Condvar::new()));
             let p = pair.clone();
-            let (h, dropped) = park(move || {
+            let (h, dropped) = park_fiber(move || {
                 let (m, cv) = &*p;
                 let g = m.lock().unwrap();
                 if timed {
@@ -75,12 +50,12 @@ fn cancel_in_condvar_wait_and_wait_timeout() {
                 }
             });
             let p = pair.clone();
-            let (behind, _) = park(move || {
+            let (behind, _) = park_fiber(move || {
                 let (m, cv) = &*p;
                 let mut g = cv.wait_while(m.lock().unwrap(), |n| *n == 0).unwrap();
                 *g += 1;
             });
-            cancel(h, &dropped);
+            cancel_parked(h, &dropped);
             let (m, cv) = &*pair;
             *m.try_lock().expect("the cancelled waiter holds no lock") = 1;
             cv.notify_one(); // must reach `behind`, not the cancelled one
@@ -129,8 +104,8 @@ fn cancel_in_rwlock_read_and_write() {
         let l = Arc::new(RwLock::new(0));
         let w = l.write().unwrap();
         let l2 = l.clone();
-        let (h, dropped) = park(move || *l2.read().unwrap());
-        cancel(h, &dropped);
+        let (h, dropped) = park_fiber(move || *l2.read().unwrap());
+        cancel_parked(h, &dropped);
         drop(w);
         assert!(l.try_write().is_ok(), "the cancelled reader holds nothing");
 
@@ -139,10 +114,10 @@ fn cancel_in_rwlock_read_and_write() {
         // the first one still reads.
         let r = l.read().unwrap();
         let l2 = l.clone();
-        let (h, dropped) = park(move || *l2.write().unwrap() += 1);
+        let (h, dropped) = park_fiber(move || *l2.write().unwrap() += 1);
         let l3 = l.clone();
-        let (reader, _) = park(move || *l3.read().unwrap());
-        cancel(h, &dropped);
+        let (reader, _) = park_fiber(move || *l3.read().unwrap());
+        cancel_parked(h, &dropped);
         assert_eq!(reader.join().unwrap(), 0, "admitted next to the first reader");
         drop(r);
         assert_eq!(*l.try_write().expect("free"), 0);
@@ -155,10 +130,10 @@ fn cancel_in_semaphore_acquire() {
     one_worker().block_on(|| {
         let sem = Arc::new(Semaphore::new(0));
         let s = sem.clone();
-        let (h, dropped) = park(move || s.acquire().forget());
+        let (h, dropped) = park_fiber(move || s.acquire().forget());
         let s = sem.clone();
-        let (behind, _) = park(move || s.acquire().forget());
-        cancel(h, &dropped);
+        let (behind, _) = park_fiber(move || s.acquire().forget());
+        cancel_parked(h, &dropped);
         sem.add_permits(1);
         behind.join().unwrap();
         assert_eq!(sem.available_permits(), 0, "the one permit went to the live waiter");
@@ -173,14 +148,14 @@ fn cancel_in_barrier_wait_withdraws_the_arrival() {
     one_worker().block_on(|| {
         let barrier = Arc::new(Barrier::new(3));
         let b = barrier.clone();
-        let (h, dropped) = park(move || b.wait().is_leader());
+        let (h, dropped) = park_fiber(move || b.wait().is_leader());
         let b = barrier.clone();
-        let (other, _) = park(move || b.wait().is_leader());
-        cancel(h, &dropped);
+        let (other, _) = park_fiber(move || b.wait().is_leader());
+        cancel_parked(h, &dropped);
         // Had the cancelled arrival counted, the third party below would
         // complete the barrier and we would wait alone.
         let b = barrier.clone();
-        let (third, _) = park(move || b.wait().is_leader());
+        let (third, _) = park_fiber(move || b.wait().is_leader());
         let leaders = [barrier.wait().is_leader(), other.join().unwrap(), third.join().unwrap()];
         assert_eq!(leaders.iter().filter(|&&l| l).count(), 1);
     });
@@ -193,15 +168,15 @@ fn cancel_in_wait_group_wait() {
         let wg = Arc::new(WaitGroup::new());
         wg.add(1);
         let w = wg.clone();
-        let (h, dropped) = park(move || w.wait());
+        let (h, dropped) = park_fiber(move || w.wait());
         let w = wg.clone();
         let woke = Arc::new(AtomicUsize::new(0));
         let k = woke.clone();
-        let (behind, _) = park(move || {
+        let (behind, _) = park_fiber(move || {
             w.wait();
             k.fetch_add(1, SeqCst);
         });
-        cancel(h, &dropped);
+        cancel_parked(h, &dropped);
         wg.done();
         behind.join().unwrap();
         assert_eq!(woke.load(SeqCst), 1);

@@ -10,39 +10,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use fiberio::{Cancelled, JoinHandle};
-use util::{DropFlag, Watchdog};
-
-fn one_worker() -> fiberio::Runtime {
-    fiberio::Runtime::builder().workers(1).build().unwrap()
-}
-
-/// Spawns `f` holding a drop flag and lets it run until it parks.
-fn park<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (JoinHandle<T>, Arc<AtomicBool>) {
-    let dropped = Arc::new(AtomicBool::new(false));
-    let flag = DropFlag(dropped.clone());
-    let h = fiberio::spawn(move || {
-        let _flag = flag;
-        f()
-    });
-    fiberio::yield_now();
-    assert!(!h.is_finished(), "the fiber is parked");
-    (h, dropped)
-}
-
-fn cancel<T: Send + 'static>(h: JoinHandle<T>, dropped: &AtomicBool) {
-    h.cancel();
-    let err = h.join().err().expect("a cancelled fiber has no result");
-    assert!(err.is::<Cancelled>(), "join reports the cancellation");
-    assert!(dropped.load(SeqCst), "the fiber's locals were dropped");
-}
+use fiberio::Cancelled;
+use util::{DropFlag, Watchdog, cancel_parked, one_worker, park_fiber};
 
 #[test]
 fn cancel_in_sleep() {
     let _w = Watchdog::new("cancel_in_sleep", 60);
     one_worker().block_on(|| {
-        let (h, dropped) = park(|| fiberio::sleep(Duration::from_secs(3600)));
-        cancel(h, &dropped);
+        let (h, dropped) = park_fiber(|| fiberio::sleep(Duration::from_secs(3600)));
+        cancel_parked(h, &dropped);
     });
 }
 
@@ -73,12 +49,12 @@ fn cancel_in_sleep_from_a_plain_thread_across_workers() {
 fn cancel_in_join() {
     let _w = Watchdog::new("cancel_in_join", 60);
     one_worker().block_on(|| {
-        let (sleeper, sleeper_dropped) = park(|| {
+        let (sleeper, sleeper_dropped) = park_fiber(|| {
             fiberio::sleep(Duration::from_millis(30));
             7
         });
-        let (h, dropped) = park(move || sleeper.join().unwrap());
-        cancel(h, &dropped);
+        let (h, dropped) = park_fiber(move || sleeper.join().unwrap());
+        cancel_parked(h, &dropped);
         // The joined fiber is unaffected: it finishes on its own (its
         // handle went with the cancelled joiner, so watch its locals).
         util::wait_until(|| sleeper_dropped.load(SeqCst));
@@ -94,12 +70,12 @@ fn cancel_in_tcp_read() {
         let client = fiberio::net::TcpStream::connect(addr).unwrap();
         let (mut server, _) = listener.accept().unwrap();
         let reader = client.try_clone().unwrap();
-        let (h, dropped) = park(move || {
+        let (h, dropped) = park_fiber(move || {
             let mut reader = reader;
             let mut buf = [0; 16];
             reader.read(&mut buf).map(|_| ())
         });
-        cancel(h, &dropped);
+        cancel_parked(h, &dropped);
         // The stream still works for others.
         server.write_all(b"ping").unwrap();
         let mut buf = [0; 4];
@@ -124,7 +100,7 @@ fn cancel_in_a_yield_loop() {
             }
         });
         util::wait_until(|| spins.load(SeqCst) > 3);
-        cancel(h, &dropped);
+        cancel_parked(h, &dropped);
     });
 }
 
@@ -141,7 +117,7 @@ fn cancel_before_the_fiber_starts() {
             let _flag = flag;
             r.store(true, SeqCst);
         });
-        cancel(h, &dropped);
+        cancel_parked(h, &dropped);
         assert!(!ran.load(SeqCst), "a fiber cancelled before it starts never runs");
     });
 }

@@ -63,5 +63,11 @@ impl Flag {
 /// `Ok(value)`, or `Err(PoisonError)` around it when `flag` is set.
 #[inline]
 pub(crate) fn map_result<T>(flag: &Flag, value: T) -> std::sync::LockResult<T> {
-    if flag.get() { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
+    result(flag.get(), value)
+}
+
+/// `Ok(value)`, or `Err(PoisonError)` around it when `poisoned`.
+#[inline]
+pub(crate) fn result<T>(poisoned: bool, value: T) -> std::sync::LockResult<T> {
+    if poisoned { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
 }

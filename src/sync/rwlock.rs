@@ -128,8 +128,7 @@ impl<T> RwLock<T> {
     /// `Err` (holding the value) if the lock is poisoned.
     pub fn into_inner(self) -> LockResult<T> {
         let poisoned = self.poison.get();
-        let value = self.data.into_inner();
-        if poisoned { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
+        poison::result(poisoned, self.data.into_inner())
     }
 }
 
