@@ -95,17 +95,20 @@ pub mod os {
     }
 }
 mod reactor;
+mod runtime;
 mod sched;
 mod stack;
 pub mod sync;
 mod sys;
+mod task;
 mod time;
 
 pub use blocking::{
     __set_blocking_pool_limits, BlockingPoolMetrics, blocking_pool_metrics, try_unblock, unblock,
 };
-pub use fiber::{Builder, Cancelled, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
-pub use sched::{Runtime, RuntimeBuilder, WorkerMetrics};
+pub use fiber::Cancelled;
+pub use runtime::{Runtime, RuntimeBuilder, WorkerMetrics};
+pub use task::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use time::{sleep, sleep_until};
 
 // Handles that cross threads are `Send + Sync` on purpose; what belongs to
@@ -117,94 +120,10 @@ static_assertions::assert_not_impl_any!(sched::Coro: Send);
 static_assertions::assert_not_impl_any!(sched::Worker: Send, Sync);
 static_assertions::assert_not_impl_any!(sched::FiberSlot: Send, Sync);
 
-#[doc(hidden)]
 /// Internals exposed for the criterion benchmarks only; not a stable API.
-pub mod __bench {
-    pub use crate::time::timers::{TimerKey, Timers};
-
-    /// Fiber stacks, for `benches/stack_pool.rs` and `examples/stack_usage.rs`.
-    pub mod stack {
-        use std::io;
-        use std::ops::Range;
-
-        use corosensei::stack::StackPointer;
-
-        use crate::loom::sync::Arc;
-        use crate::stack::{FiberStack, StackCache, StackPool};
-
-        /// Usable bytes of a fiber stack by default.
-        pub const DEFAULT_STACK_SIZE: usize = crate::stack::DEFAULT_STACK_SIZE;
-        /// The smallest stack accepted.
-        pub const MIN_STACK_SIZE: usize = crate::stack::MIN_STACK_SIZE;
-        /// Bytes at the top of a stack that a trim keeps resident.
-        pub const TRIM_KEEP: usize = crate::stack::TRIM_KEEP;
-
-        /// A guard-paged fiber stack.
-        #[derive(Debug)]
-        pub struct Stack(FiberStack);
-
-        impl Stack {
-            /// Maps a stack of at least `size` usable bytes.
-            pub fn new(size: usize) -> io::Result<Self> {
-                FiberStack::new(size).map(Self)
-            }
-            /// Usable bytes.
-            pub fn size(&self) -> usize {
-                self.0.size()
-            }
-            /// The guard page's address range.
-            pub fn guard(&self) -> Range<usize> {
-                self.0.guard()
-            }
-            /// Releases the RSS below the top `TRIM_KEEP` bytes.
-            pub fn trim(&mut self) {
-                self.0.trim()
-            }
-            /// Writes a byte on every page of the top `depth` bytes.
-            pub fn touch(&mut self, depth: usize) {
-                self.0.touch(depth)
-            }
-            /// Resident bytes of the usable range.
-            pub fn resident(&self) -> io::Result<usize> {
-                self.0.resident()
-            }
-        }
-
-        // SAFETY: forwards to `FiberStack`, which upholds the trait's contract.
-        unsafe impl corosensei::stack::Stack for Stack {
-            fn base(&self) -> StackPointer {
-                corosensei::stack::Stack::base(&self.0)
-            }
-            fn limit(&self) -> StackPointer {
-                corosensei::stack::Stack::limit(&self.0)
-            }
-        }
-
-        /// A worker's stack cache in front of its own pool.
-        #[derive(Debug)]
-        pub struct Cache(StackCache);
-
-        impl Cache {
-            /// A cache and pool of stacks with `stack_size` usable bytes.
-            pub fn new(stack_size: usize) -> Self {
-                Self(StackCache::new(Arc::new(StackPool::new(stack_size))))
-            }
-            /// A cached, pooled or fresh stack of the pool's size.
-            pub fn get(&mut self) -> io::Result<Stack> {
-                let size = self.0.pool().stack_size();
-                self.0.get(size).map(Stack)
-            }
-            /// Gives a stack back.
-            pub fn put(&mut self, s: Stack) {
-                self.0.put(s.0)
-            }
-            /// Trims the stacks used since the last trim.
-            pub fn trim_idle(&mut self) {
-                self.0.trim_idle()
-            }
-        }
-    }
-}
+#[doc(hidden)]
+#[path = "bench_api/mod.rs"]
+pub mod __bench;
 
 /// fiberio's wake-up protocols behind a thin public face, for the loom
 /// models in `loom-tests/` (built with `--cfg loom`). Not a stable API.

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use crate::fiber::cancel;
 use crate::loom::sync::Arc;
-use crate::sched;
 use pool::Job;
 use slot::{Outcome, ResultSlot};
 
@@ -118,7 +117,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let Some(task) = sched::current_task() else {
+    let Some(task) = crate::fiber::current_task() else {
         return Ok(f());
     };
     // A pending cancellation stops the fiber before it starts any work.

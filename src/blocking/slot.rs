@@ -18,9 +18,9 @@
 
 use std::io;
 
-use crate::fiber::cancel;
 use crate::fiber::park::Reason;
-use crate::fiber::waiter::{Waiter, wait, wait_thread};
+use crate::fiber::wait::{Woken, wait_thread, wait_undo};
+use crate::fiber::waiter::Waiter;
 use crate::loom::lock;
 use crate::loom::sync::Mutex;
 
@@ -88,15 +88,11 @@ impl<R> ResultSlot<R> {
                 std::mem::forget(guard);
                 return outcome;
             }
-            match wait(None, |waiter| self.register(waiter)) {
-                Reason::Notified | Reason::TimedOut => {}
-                Reason::Cancelled => {
-                    // Drop a result that beat the cancellation here, as an
-                    // ordinary drop on the fiber, before the unwind starts.
-                    drop(self.abandon());
-                    cancel::unwind();
-                }
-                Reason::Shutdown => {
+            // Cancelled: a result that beat the cancellation is dropped
+            // here, as an ordinary drop on the fiber, before the unwind.
+            match wait_undo(None, |waiter| self.register(waiter), || drop(self.abandon())) {
+                Woken::Notified | Woken::TimedOut => {}
+                Woken::Shutdown => {
                     wait_thread(None, |waiter| self.register(waiter));
                 }
             }

@@ -1,6 +1,6 @@
 //! [`Chan`]: the one channel under mpsc, mpmc and oneshot — its state
 //! behind the internal lock, and the blocking send and receive built on
-//! `sync::wait_list::wait_on` (fast path → register with a re-check under
+//! `fiber::wait_list::wait_on` (fast path → register with a re-check under
 //! the lock → park; wakeups run after unlocking). [`Tx`] and [`Rx`] are
 //! the counted handles whose last drop disconnects.
 //!
@@ -17,12 +17,11 @@ use std::time::Instant;
 
 use super::SendTimeoutError;
 use super::state::{RecvToken, State, Wakeups};
-use crate::fiber::cancel;
-use crate::fiber::park::Reason;
+use crate::fiber::wait::Woken;
+use crate::fiber::wait_list::wait_on;
 use crate::fiber::waiter::{WaitKey, Waiter};
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
-use crate::sync::wait_list::wait_on;
 
 /// A channel: the state shared by all its handles.
 pub struct Chan<T> {
@@ -62,6 +61,16 @@ impl<T> Chan<T> {
             // parks it among the offers (or hands it back: disconnected).
             let slot = Cell::new(Some(v));
             let pending = Cell::new(Wakeups::default());
+            // Not delivered: still in the slot (never parked, refused) or
+            // still among the offers (nobody won our wait with a delivery).
+            let take_back = || match slot.take() {
+                Some(v) => Some((v, self.locked(|s, _| s.receivers == 0))),
+                None => self.locked(|s, w| {
+                    let v = s.take_offer(ticket)?;
+                    s.settle(w); // our leaving may let senders queued behind us in
+                    Some((v, s.receivers == 0))
+                }),
+            };
             let waited = wait_on(
                 &self.state,
                 deadline,
@@ -84,32 +93,18 @@ impl<T> Chan<T> {
                 },
                 |s| &mut s.send_waiters,
                 || pending.take().run(),
+                // Cancelled: the value leaves the channel and is dropped
+                // before the fiber unwinds — unless it was delivered.
+                |_| drop(take_back()),
             );
-            // Not delivered: still in the slot (never parked, refused) or
-            // still among the offers (nobody won our wait with a delivery).
-            let back = match slot.take() {
-                Some(v) => Some((v, self.locked(|s, _| s.receivers == 0))),
-                None => self.locked(|s, w| {
-                    let v = s.take_offer(ticket)?;
-                    s.settle(w); // our leaving may let senders queued behind us in
-                    Some((v, s.receivers == 0))
-                }),
-            };
-            let Some((back, disconnected)) = back else {
-                // Delivered; a cancellation that raced the delivery still
-                // stops the fiber here, the value is in the channel.
-                if waited.reason == Reason::Cancelled {
-                    cancel::unwind();
-                }
-                return Ok(());
+            let Some((back, disconnected)) = take_back() else {
+                return Ok(()); // delivered
             };
             if disconnected {
                 return Err(SendTimeoutError::Disconnected(back));
             }
-            match waited.reason {
-                // `back` is dropped as the fiber unwinds.
-                Reason::Cancelled => cancel::unwind(),
-                Reason::TimedOut => return Err(SendTimeoutError::Timeout(back)),
+            match waited.woken {
+                Woken::TimedOut => return Err(SendTimeoutError::Timeout(back)),
                 _ => v = back, // shutdown: a spurious end; retry
             }
         }
@@ -139,25 +134,23 @@ impl<T> Chan<T> {
                 },
                 |s| &mut s.recv_waiters,
                 || pending.take().run(),
+                // Granted and cancelled at once: the value goes back.
+                |granted| {
+                    if granted {
+                        self.locked(|s, w| s.release(w));
+                    }
+                },
             );
             if waited.granted {
-                if waited.reason == Reason::Cancelled {
-                    // Granted and cancelled at once: the value goes back.
-                    self.locked(|s, w| s.release(w));
-                    cancel::unwind();
-                }
                 return self.consume().ok_or(RecvTimeoutError::Disconnected);
             }
-            match waited.reason {
-                Reason::Cancelled => cancel::unwind(),
-                Reason::TimedOut => {
-                    return self.try_recv().map_err(|e| match e {
-                        TryRecvError::Empty => RecvTimeoutError::Timeout,
-                        TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-                    });
-                }
-                _ => {} // shutdown: a spurious end; retry
+            if waited.woken == Woken::TimedOut {
+                return self.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                });
             }
+            // Otherwise shutdown: a spurious end; retry.
         }
     }
 

@@ -34,9 +34,9 @@ pub use crossbeam_style::{SelectTimeoutError, TrySelectError};
 
 use super::channel::Chan;
 use super::state::RecvToken;
-use crate::fiber::cancel;
 use crate::fiber::park::Reason;
-use crate::fiber::waiter::{WaitKey, Waiter, wait, wait_thread};
+use crate::fiber::wait::{Woken, wait_reason, wait_thread};
+use crate::fiber::waiter::{WaitKey, Waiter};
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -221,7 +221,7 @@ impl<'a> Select<'a> {
                     joined.set(k + 1);
                 }
             };
-            let reason = match wait(deadline, register) {
+            let reason = match wait_reason(deadline, register) {
                 // Shutdown refused the park before anything was registered.
                 Reason::Shutdown if key.get().is_none() => wait_thread(deadline, register),
                 reason => reason,
@@ -233,10 +233,11 @@ impl<'a> Select<'a> {
             }
             // Read after every joined channel's lock was taken once.
             let winner = self_won.get().or(Some(cell.load(Relaxed)).filter(|&i| i != NONE));
-            match (reason, winner) {
-                (Reason::Notified, Some(i)) => return Ok(self.selected(i)),
-                (Reason::Cancelled, _) => cancel::unwind(),
-                (Reason::TimedOut, _) => return Err(SelectTimeoutError),
+            // Cancelled: every arm is left, nothing was granted (a channel
+            // grants only by winning the wait), so it just unwinds.
+            match (reason.or_unwind(|| {}), winner) {
+                (Woken::Notified, Some(i)) => return Ok(self.selected(i)),
+                (Woken::TimedOut, _) => return Err(SelectTimeoutError),
                 _ => {} // shutdown: a spurious end; retry
             }
         }

@@ -39,10 +39,10 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{TryRecvError, TrySendError};
 
 use crate::fiber::park::Reason;
+use crate::fiber::wait_list::WaitList;
 use crate::fiber::waiter::Wakeup;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use crate::sync::wait_list::WaitList;
 
 /// What a blocked receiver's entry in the wait list carries.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! Cancellation: [`JoinHandle::cancel`](super::JoinHandle::cancel) stops a
+//! Cancellation: [`JoinHandle::cancel`](crate::JoinHandle::cancel) stops a
 //! fiber at its next blocking point by unwinding it.
 //!
 //! The mechanism: `cancel` ends the fiber's open wait with
@@ -32,11 +32,11 @@
 use std::cell::Cell;
 use std::fmt;
 
+use super::carrier::{current_task, with_running};
 use super::task::Task;
-use crate::sched;
 
 /// The panic payload of a cancelled fiber, returned by
-/// [`JoinHandle::join`](super::JoinHandle::join) as `Err`.
+/// [`JoinHandle::join`](crate::JoinHandle::join) as `Err`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -59,15 +59,14 @@ impl std::error::Error for Cancelled {}
 /// Requests the cancellation of the fiber of `task` (see the module docs).
 pub(crate) fn cancel(task: &Task) {
     if task.park.cancel() == super::park::Wake::WonParked {
-        sched::schedule(task);
+        task.schedule();
     }
 }
 
 /// Unwinds the running fiber with the [`Cancelled`] payload. Call it after
 /// undoing the registration of the wait that reported `Reason::Cancelled`.
 pub(crate) fn unwind() -> ! {
-    if let Some(task) = sched::current_task() {
-        task.set_cancel_unwinding(true);
+    if with_running(|task| task.set_cancel_unwinding(true)).is_some() {
         MAY_BE_STALE.with(|m| m.set(true));
     }
     std::panic::resume_unwind(Box::new(Cancelled))
@@ -89,7 +88,7 @@ pub(crate) fn check(task: &Task) {
 /// Runs `park` (a wait of the current fiber) with its cancellation masked
 /// if the thread is unwinding, so the wait never ends as cancelled then.
 pub(crate) fn masked<R>(park: impl FnOnce() -> R) -> R {
-    let task = std::thread::panicking().then(sched::current_task).flatten();
+    let task = std::thread::panicking().then(current_task).flatten();
     let Some(task) = task else {
         unwind_ended();
         return park();
@@ -123,9 +122,7 @@ pub(crate) fn unwind_ended() {
 fn unwind_ended_slow() {
     if !std::thread::panicking() {
         MAY_BE_STALE.with(|m| m.set(false));
-        if let Some(task) = sched::current_task() {
-            task.set_cancel_unwinding(false);
-        }
+        with_running(|task| task.set_cancel_unwinding(false));
     }
 }
 
@@ -133,5 +130,5 @@ fn unwind_ended_slow() {
 /// rather than because of a panic: fiberio's lock guards do not poison
 /// then.
 pub(crate) fn unwinding() -> bool {
-    std::thread::panicking() && sched::current_task().is_some_and(|t| t.cancel_unwinding())
+    std::thread::panicking() && with_running(|t| t.cancel_unwinding()).unwrap_or(false)
 }

@@ -1,29 +1,36 @@
-//! Fibers: the control block, the park protocol, spawning and joining,
-//! the current fiber, and fiber-local storage.
+//! Fibers below the scheduler: the control block, the park protocol,
+//! waiters and the one way to wait, and the running fiber.
 //!
+//! - `task`: the `Send + Sync` control block of a fiber, and the
+//!   `Scheduler` trait through which a woken fiber goes back to its worker.
 //! - `park`: the two-phase park / exactly-one-wakeup protocol (no context
 //!   switch; model-checked by loom).
-//! - `waiter`: [`wait`](waiter::wait), the one blocking primitive every
-//!   blocking operation uses, on fibers and on plain threads alike.
-//! - `task`: the `Send + Sync` part of a fiber.
-//! - `cancel`: `JoinHandle::cancel`, delivered at the next blocking point.
-//! - `builder`, `join`, `current`, `local`: the public API.
+//! - `waiter`: the handle that ends one wait; `wait`: [`wait`], the one
+//!   blocking primitive every blocking operation uses, on fibers and on
+//!   plain threads alike, which turns a cancellation into the unwind.
+//! - `wait_list`: the FIFO waiter list and `wait_on`, the protocol every
+//!   sync primitive and channel queues on (no context switch; loom).
+//! - `join_slot`: the oneshot a fiber's result travels through (loom).
+//! - `carrier`: the running fiber and the worker that carries it — "am I
+//!   on a fiber?" is answered here.
+//! - `cancel`: cancellation, delivered at the next blocking point.
+//! - `local`: the per-fiber maps behind `fiber_local!`.
+//!
+//! The user's task API (`spawn`, `JoinHandle`, `current`, ...) sits above
+//! the scheduler, in `task/`.
 
-mod builder;
 pub(crate) mod cancel;
-mod current;
-mod join;
-mod local;
+pub(crate) mod carrier;
+pub(crate) mod join_slot;
+pub(crate) mod local;
 pub(crate) mod park;
 pub(crate) mod task;
+pub(crate) mod wait;
+pub(crate) mod wait_list;
 pub(crate) mod waiter;
 
-pub use builder::{Builder, spawn};
 pub use cancel::Cancelled;
-pub use current::{Fiber, FiberId, current, yield_now};
-pub use join::JoinHandle;
-pub use local::LocalKey;
 
-pub(crate) use builder::check_stack_size;
-pub(crate) use join::{drop_or_abort, shutdown_output};
-pub(crate) use local::{LocalMap, clear_current};
+pub(crate) use carrier::{current_task, in_fiber};
+pub(crate) use join_slot::{drop_or_abort, shutdown_output};
+pub(crate) use wait::{Woken, wait};

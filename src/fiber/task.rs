@@ -5,8 +5,13 @@
 //! result goes to. It is `Send + Sync` and reference-counted: join handles,
 //! waiters and timers hold it.
 //!
+//! A fiber's home is its worker's [`Scheduler`] — what a waker needs to
+//! make the fiber runnable again — and its slot there: the scheduler
+//! implements the trait, so the fiber layer (and the reactor above it)
+//! never names the scheduler (STYLE.md 13).
+//!
 //! What must never leave the fiber's worker does not live here: the
-//! coroutine itself is held by the worker (`sched::worker`), and fiber-local
+//! coroutine itself is held by the worker (`sched::fibers`), and fiber-local
 //! values, which may be `!Send`, are emptied by the fiber itself before it
 //! ends (`fiber::local`), so a `Task` dropped on another thread holds none.
 
@@ -16,23 +21,31 @@ use std::fmt;
 use std::sync::Arc as StdArc;
 use std::thread;
 
-use super::join::JoinSlot;
+use super::join_slot::JoinSlot;
 use super::local::LocalMap;
 use super::park::ParkState;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::static_atomic::{AtomicU64, Ordering::Relaxed};
 use crate::loom::sync::Arc;
-use crate::sched::WorkerShared;
 use crate::stack::overflow::GuardInfo;
 
 /// What a fiber body returns, with its type erased (`Box` of a zero-sized
 /// value does not allocate).
 pub(crate) type Output = thread::Result<Box<dyn Any + Send>>;
 
+/// The worker a started fiber lives on, as the fiber's wakers see it
+/// (implemented by the scheduler's shared worker state).
+pub(crate) trait Scheduler: Send + Sync + fmt::Debug {
+    /// Makes fiber `slot` of this worker runnable. Called, from any thread,
+    /// by the one waker that won against the fiber's committed park: the
+    /// fiber is scheduled at most once per wait.
+    fn schedule(&self, slot: u32);
+}
+
 /// Where a started fiber lives: its worker and its slot there.
 #[derive(Debug)]
 pub(crate) struct Home {
-    pub(crate) worker: Arc<WorkerShared>,
+    pub(crate) scheduler: Arc<dyn Scheduler>,
     pub(crate) slot: u32,
 }
 
@@ -100,11 +113,16 @@ impl Task {
         self.home.with_mut(|h| unsafe { *h = Some(home) });
     }
 
-    /// Where the fiber lives. Only valid once it has started.
-    pub(crate) fn with_home<R>(&self, f: impl FnOnce(&Home) -> R) -> R {
-        // SAFETY: callers have observed the fiber parked (or are its own
-        // worker), so the write in `set_home` happened before this read.
-        self.home.with(|h| f(unsafe { (*h).as_ref() }.expect("fiber woken before it started")))
+    /// Makes the fiber runnable on its worker. Only for the waker that won
+    /// against the fiber's committed park (`Wake::WonParked`).
+    pub(crate) fn schedule(&self) {
+        self.home.with(|h| {
+            // SAFETY: the caller won against a committed park, so the fiber
+            // has started and the write in `set_home` happened before this
+            // read (the commit CAS released it, the waker's CAS acquired it).
+            let home = unsafe { (*h).as_ref() }.expect("fiber woken before it started");
+            home.scheduler.schedule(home.slot)
+        })
     }
 
     /// The fiber-local map of this fiber. Only the fiber itself may

@@ -1,22 +1,19 @@
-//! Waiters: the one way anything in fiberio blocks and is woken.
+//! Waiters: the handle that ends one wait of one fiber or thread.
 //!
-//! [`wait`] blocks the caller — the current fiber if there is one, else the
-//! current OS thread (DESIGN.md decision 11) — until a [`Waiter`] handed to
-//! its `register` callback is woken, or a deadline passes. Every blocking
-//! operation (join, sleep, locks, channels, IO) is built on it, so the
-//! two-phase park and the exactly-one-wakeup rule of `park.rs` hold for all.
+//! A [`Waiter`] is what a blocking operation hands to whatever may end its
+//! wait (a waiter list, a readiness token, a timer, a join slot); `wait.rs`
+//! opens the wait and parks. Waking goes through the fiber's or thread's
+//! park state (`park.rs`), so exactly one wake wins; a won wake against a
+//! parked fiber makes it runnable on its own worker (`Task::schedule`), and
+//! against a parked thread unparks it.
 //!
-//! The order inside a blocking operation is always: fast path → open a
-//! wait → register the waiter → re-check the condition (inside `register`,
-//! waking the waiter itself if it already holds) → park.
-
-use std::time::Instant;
+//! Under a lock, a waker *claims* the wake ([`Waiter::claim`]) and runs the
+//! resulting [`Wakeup`] after releasing the lock (STYLE.md convention 5).
 
 use super::park::{ParkState, Reason, Seq, Wake};
 use super::task::Task;
 use crate::loom::sync::Arc;
 use crate::loom::thread::{self, Thread};
-use crate::sched;
 
 /// A handle that ends one particular wait of one fiber or thread.
 ///
@@ -64,7 +61,7 @@ impl Waiter {
             (Wake::Lost, _) => false,
             (Wake::WonRunning, Target::Fiber(_)) => true,
             (Wake::WonParked, Target::Fiber(task)) => {
-                sched::schedule(task);
+                task.schedule();
                 true
             }
             (_, Target::Thread(parker)) => {
@@ -110,7 +107,7 @@ impl Wakeup {
     pub(crate) fn run(self) {
         match self.0 {
             None => {}
-            Some(Target::Fiber(task)) => sched::schedule(&task),
+            Some(Target::Fiber(task)) => task.schedule(),
             Some(Target::Thread(parker)) => parker.thread.unpark(),
         }
     }
@@ -127,78 +124,7 @@ impl ThreadParker {
     pub(crate) fn for_current_thread() -> Arc<Self> {
         Arc::new(ThreadParker { park: ParkState::new(), thread: thread::current() })
     }
-}
 
-#[cfg(not(loom))]
-thread_local! {
-    static PARKER: Arc<ThreadParker> = ThreadParker::for_current_thread();
-}
-
-/// Blocks the current fiber, or else the current thread, until a waiter
-/// given to `register` is woken or `deadline` passes; returns the reason.
-///
-/// `register` must hand the waiter to whatever will wake it, then re-check
-/// the condition and wake the waiter itself if it already holds.
-pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    if sched::in_fiber() {
-        super::cancel::masked(|| sched::park_fiber(deadline, register))
-    } else if sched::worker_shutting_down() {
-        // A destructor the worker runs on its own stack during shutdown
-        // (a never-started fiber's closure): blocking the worker thread
-        // could wait on a fiber only this worker can unwind.
-        Reason::Shutdown
-    } else {
-        wait_thread(deadline, register)
-    }
-}
-
-/// The thread path of [`wait`].
-pub(crate) fn wait_thread(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    // Under loom, a parker per wait: loom objects kept in a thread-local
-    // would outlive the model when it ends by a panic (a found bug).
-    #[cfg(loom)]
-    return wait_with(&ThreadParker::for_current_thread(), deadline, register);
-    #[cfg(not(loom))]
-    PARKER.with(|parker| wait_with(parker, deadline, register))
-}
-
-fn wait_with(parker: &Arc<ThreadParker>, deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    {
-        let seq = match parker.park.begin() {
-            Ok(seq) => seq,
-            Err(reason) => return reason,
-        };
-        register(Waiter { target: Target::Thread(parker.clone()), seq });
-        loop {
-            if let Some(reason) = parker.park.reason(seq) {
-                return reason;
-            }
-            match deadline {
-                None => thread::park(),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    // Under loom time is not modelled: a deadline may pass
-                    // at any moment, so the timer races the wakers at once
-                    // (loom explores both outcomes).
-                    if cfg!(loom) || now >= deadline {
-                        // Race the other wakers for the win, like a timer would.
-                        if parker.park.wake(seq, Reason::TimedOut) != Wake::Lost {
-                            return Reason::TimedOut;
-                        }
-                        continue;
-                    }
-                    thread::park_timeout(deadline - now);
-                }
-            }
-        }
-    }
-}
-
-/// For the loom models (`src/loom_api/`), which hold a model thread's
-/// parker (`for_current_thread`) across several waits and hand its waiters
-/// to the protocol under test.
-#[cfg(loom)]
-impl ThreadParker {
     /// Its park state.
     pub(crate) fn park_state(&self) -> &ParkState {
         &self.park

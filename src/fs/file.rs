@@ -23,7 +23,6 @@ use std::path::Path;
 
 use super::{Metadata, Permissions, run};
 use crate::loom::sync::Arc;
-use crate::sched;
 
 /// The most bytes one `read` or `write` call moves through a helper.
 pub(crate) const MAX_BUF: usize = 2 * 1024 * 1024;
@@ -181,7 +180,7 @@ impl fmt::Debug for File {
 
 impl Read for &File {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !sched::in_fiber() {
+        if !crate::fiber::in_fiber() {
             return (&*self.inner).read(buf);
         }
         let len = buf.len().min(MAX_BUF);
@@ -197,7 +196,7 @@ impl Read for &File {
 
     /// One job; as std, the bytes read before an error are kept in `buf`.
     fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        if !sched::in_fiber() {
+        if !crate::fiber::in_fiber() {
             return (&*self.inner).read_to_end(buf);
         }
         let (data, result) = self.call(|mut f| {
@@ -216,7 +215,7 @@ impl Read for &File {
     /// One job; as std, `buf` is unchanged on an error (`InvalidData` for
     /// bytes that are not UTF-8).
     fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
-        if !sched::in_fiber() {
+        if !crate::fiber::in_fiber() {
             return (&*self.inner).read_to_string(buf);
         }
         let text = self.call(|mut f| {
@@ -230,7 +229,7 @@ impl Read for &File {
 
 impl Write for &File {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if !sched::in_fiber() {
+        if !crate::fiber::in_fiber() {
             return (&*self.inner).write(buf);
         }
         let data = buf[..buf.len().min(MAX_BUF)].to_vec();
@@ -239,7 +238,7 @@ impl Write for &File {
 
     /// One job for the whole buffer (copied once).
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        if !sched::in_fiber() {
+        if !crate::fiber::in_fiber() {
             return (&*self.inner).write_all(buf);
         }
         let data = buf.to_vec();

@@ -90,11 +90,82 @@ pub(crate) mod static_atomic {
     pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 }
 
+/// Runs `$f` with a per-thread value of type `$ty`, built by `$init` on
+/// the thread's first use (std's `thread_local!`). Under loom, a fresh
+/// value per use instead: loom objects kept in a thread-local would
+/// outlive a model that ends by a panic (a found bug).
+macro_rules! with_thread_cached {
+    ($ty:ty, $init:expr, $f:expr) => {{
+        #[cfg(not(loom))]
+        {
+            ::std::thread_local! { static CACHED: $ty = $init; }
+            CACHED.with($f)
+        }
+        #[cfg(loom)]
+        {
+            ($f)(&$init)
+        }
+    }};
+}
+pub(crate) use with_thread_cached;
+
+/// `$std` normally, `$loom` under `--cfg loom`: the one switch for the
+/// few code paths (not types) that the user loom mode replaces.
+macro_rules! loom_or_std {
+    (loom: $loom:expr, std: $std:expr $(,)?) => {{
+        #[cfg(loom)]
+        {
+            $loom
+        }
+        #[cfg(not(loom))]
+        {
+            $std
+        }
+    }};
+}
+pub(crate) use loom_or_std;
+
+/// Declares a `const fn`, except under loom, whose primitives cannot be
+/// built in a `const` context.
+macro_rules! const_fn {
+    ($(#[$m:meta])* $vis:vis fn $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$m])* $vis const fn $($rest)*
+        #[cfg(loom)]
+        $(#[$m])* $vis fn $($rest)*
+    };
+}
+pub(crate) use const_fn;
+
+/// Whether `deadline` has passed at `now`. Under loom time is not
+/// modelled: a deadline may pass at any moment, so it always has, and a
+/// timed wait races its wakers at once (loom explores both outcomes).
+#[inline]
+pub(crate) fn deadline_passed(now: std::time::Instant, deadline: std::time::Instant) -> bool {
+    cfg!(loom) || now >= deadline
+}
+
 /// Locks an internal mutex. fiberio runs no user code under its internal
 /// locks, so a poisoned one only means a panic elsewhere on that thread:
 /// the data is consistent and the lock is taken anyway.
 pub(crate) fn lock<T>(m: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`lock`] for a std mutex in a `static` (process-wide bookkeeping, std's
+/// in every build, like [`static_atomic`]).
+pub(crate) fn lock_static<T>(m: &'static std::sync::Mutex<T>) -> std::sync::MutexGuard<'static, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads an internal `RwLock`, poisoned or not (see [`lock`]).
+pub(crate) fn read<T>(l: &sync::RwLock<T>) -> sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes an internal `RwLock`, poisoned or not (see [`lock`]).
+pub(crate) fn write<T>(l: &sync::RwLock<T>) -> sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Deliberate defects, switched on only by the loom models' broken

@@ -5,7 +5,7 @@
 #![allow(unused_imports)]
 
 pub(crate) mod sync {
-    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{

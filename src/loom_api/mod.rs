@@ -12,6 +12,7 @@
 //!   waiters, generation (races 5, 6, 9, 11);
 //! - `sched`: worker sleep/notify, the remote inbox and the unstarted
 //!   queue (races 7, 8);
+//! - `user_mode`: `fiberio::spawn` as a loom thread (the user loom mode);
 //! - `mutation`: switches for defects planted in the runtime's own source
 //!   (race 10's broken variants).
 
@@ -19,6 +20,7 @@ mod mutation;
 mod park;
 mod reactor;
 mod sched;
+mod user_mode;
 
 pub use mutation::{break_channel_recheck, break_condvar_order, break_mutex_recheck, unbreak};
 pub use park::{
@@ -27,3 +29,4 @@ pub use park::{
 };
 pub use reactor::{Dir, PollDesc, Readiness, Snapshot};
 pub use sched::{Inbox, SleepState, UnstartedQueue, notify_one};
+pub(crate) use user_mode::spawn_fiber;

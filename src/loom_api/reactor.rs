@@ -2,7 +2,7 @@
 //! descriptor (`src/reactor/poll_desc.rs`), for the loom models.
 
 use super::park::Waiter;
-use crate::reactor::{self, readiness};
+use crate::reactor::{self, poll_desc, readiness};
 
 /// A direction of an fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +69,11 @@ impl Readiness {
 /// The poll descriptor of one fd: per direction a token and a FIFO of
 /// waiters, plus the fd's generation.
 #[derive(Debug)]
-pub struct PollDesc(reactor::PollDesc);
+pub struct PollDesc(poll_desc::PollDesc);
 
 impl Default for PollDesc {
     fn default() -> Self {
-        Self(reactor::PollDesc::new())
+        Self(poll_desc::PollDesc::new())
     }
 }
 

@@ -5,15 +5,15 @@
 use std::collections::VecDeque;
 
 use crate::loom::sync::atomic::AtomicUsize;
-use crate::sched;
+use crate::sched::{idle, inbox, queue};
 
 /// A worker's sleep state.
 #[derive(Debug)]
-pub struct SleepState(sched::SleepState);
+pub struct SleepState(idle::SleepState);
 
 impl Default for SleepState {
     fn default() -> Self {
-        Self(sched::SleepState::new())
+        Self(idle::SleepState::new())
     }
 }
 
@@ -38,16 +38,16 @@ pub fn notify_one<'a>(
     sleepers: &AtomicUsize,
     workers: impl IntoIterator<Item = &'a SleepState>,
 ) -> Option<usize> {
-    sched::notify_one(sleepers, workers.into_iter().map(|w| &w.0))
+    idle::notify_one(sleepers, workers.into_iter().map(|w| &w.0))
 }
 
 /// A worker's remote inbox.
 #[derive(Debug)]
-pub struct Inbox(sched::Inbox);
+pub struct Inbox(inbox::Inbox);
 
 impl Default for Inbox {
     fn default() -> Self {
-        Self(sched::Inbox::new())
+        Self(inbox::Inbox::new())
     }
 }
 
@@ -70,11 +70,11 @@ impl Inbox {
 
 /// A worker's queue of unstarted fibers.
 #[derive(Debug)]
-pub struct UnstartedQueue(sched::UnstartedQueue<u32>);
+pub struct UnstartedQueue(queue::UnstartedQueue<u32>);
 
 impl Default for UnstartedQueue {
     fn default() -> Self {
-        Self(sched::UnstartedQueue::new())
+        Self(queue::UnstartedQueue::new())
     }
 }
 

@@ -151,8 +151,9 @@ impl TcpStream {
 
     /// Connects to `addr`, trying each resolved address in turn.
     ///
-    /// Name resolution (`"host:port"`) runs `getaddrinfo` on the calling
-    /// thread for now; connecting parks only the fiber.
+    /// A host name (`"host:port"`) is resolved on the helper pool, so
+    /// `getaddrinfo` parks only the calling fiber (a literal address
+    /// converts inline); connecting parks only the fiber too.
     ///
     /// # Errors
     ///

@@ -114,7 +114,9 @@ impl UnixStream {
                     inner.set_nonblocking(true)?;
                     return Self::from_nonblocking(inner);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => crate::sleep(Duration::from_millis(1)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::time::sleep(Duration::from_millis(1))
+                }
                 Err(e) => return Err(e),
             }
         }

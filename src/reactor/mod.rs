@@ -1,20 +1,26 @@
-//! The reactor: readiness of fds, delivered by each worker's epoll.
+//! The reactor: readiness of fds, delivered by each worker's poller.
 //!
+//! It knows waiters (`fiber::waiter`), never the scheduler: a worker holds
+//! a [`Poller`] and polls it; the poller wakes the waiters of each fd, and
+//! a woken fiber's own control block says how it is made runnable.
+//!
+//! - `poller`: a worker's epoll instance and wake-up eventfd, the count of
+//!   registered fds, and the dispatch of each event to its poll descriptor.
 //! - `readiness`: the per-direction readiness token (tick-checked clear;
 //!   no context switch, model-checked by loom).
 //! - `poll_desc`: per-fd state — tokens, FIFO waiters, generation,
-//!   registration.
+//!   registration — and the IO loop every blocking operation runs
+//!   (`run_io`; no context switch of its own, model-checked by loom).
 //! - `arena`: poll descriptors indexed by fd, grown in chunks.
-//! - `source`: the handle sockets own, and the try / clear / park loop of
-//!   every blocking operation; `dispatch`, called by a worker per event.
+//! - `source`: the handle sockets own: registration with the current
+//!   worker's poller on first wait, the thread fallback, deregistration.
 
 mod arena;
-mod poll_desc;
+pub(crate) mod poll_desc;
+pub(crate) mod poller;
 pub(crate) mod readiness;
 mod source;
 
 pub(crate) use poll_desc::Dir;
-pub(crate) use source::{Deadline, IoSource, dispatch};
-
-#[cfg(loom)]
-pub(crate) use poll_desc::PollDesc;
+pub(crate) use poller::Poller;
+pub(crate) use source::{Deadline, IoSource};

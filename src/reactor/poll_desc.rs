@@ -17,16 +17,17 @@
 //! the fd that reuses its number (race 6).
 
 use std::collections::VecDeque;
+use std::io;
+use std::time::Duration;
 
+use super::poller::Poller;
 use super::readiness::Readiness;
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
-use std::time::Duration;
-
 use crate::loom::lock;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex, MutexGuard};
-use crate::sched::WorkerShared;
+use crate::sys;
 
 /// Which way an operation waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +49,12 @@ pub(crate) struct PollDesc {
     /// How many waiters each queue holds (some may be over already): lets
     /// the IO path skip the lock when nobody else waits, the usual case.
     queued: [AtomicUsize; 2],
-    /// The worker whose epoll holds this fd, once a fiber has waited on it.
-    registered: Mutex<Option<Arc<WorkerShared>>>,
-    /// The address of `registered`'s worker (0: none), so that a fiber
-    /// parking again on the fd from the same worker — every park after the
-    /// first — learns it is registered without taking the lock.
+    /// The poller (a worker's epoll) that holds this fd, once a fiber has
+    /// waited on it.
+    registered: Mutex<Option<Arc<Poller>>>,
+    /// The address of `registered` (0: none), so that a fiber parking
+    /// again on the fd from the same worker — every park after the first —
+    /// learns it is registered without taking the lock.
     registered_addr: AtomicUsize,
     /// `set_read_timeout` / `set_write_timeout`, in nanoseconds; 0 = none.
     /// Here rather than in the socket because they are set through `&self`
@@ -96,12 +98,12 @@ impl PollDesc {
 
     /// The fd is being closed: wakes every waiter (they see `closed`), ends
     /// the generation so in-flight events are dropped, and returns the
-    /// worker it was registered with, for the caller to deregister.
+    /// poller it was registered with, for the caller to deregister.
     ///
     /// The tokens are closed and the queues emptied under the waiter locks,
     /// so a fiber registering concurrently is either in the queue taken
     /// here or sees the token closed in its re-check (race 5).
-    pub(crate) fn close(&self) -> Option<Arc<WorkerShared>> {
+    pub(crate) fn close(&self) -> Option<Arc<Poller>> {
         let waiters = {
             let mut queues = self.lock_both();
             self.generation.fetch_add(1, AcqRel);
@@ -125,6 +127,56 @@ impl PollDesc {
     /// The token of `dir`, to snapshot before a syscall and clear after.
     pub(crate) fn token(&self, dir: Dir) -> &Readiness {
         &self.tokens[dir as usize]
+    }
+
+    /// The blocking loop of an IO operation on a fiber: while the token of
+    /// `dir` says ready, run `op` (a non-blocking syscall); on `EAGAIN`
+    /// clear the token with the snapshot taken before the call (a stale
+    /// clear never erases a newer edge, race 11), then `park` until the
+    /// next edge (it registers a waiter with
+    /// [`register_waiter`](Self::register_waiter), which re-checks the
+    /// token, race 1). A success that used up the readiness (`short`: a
+    /// short stream read or write) clears the token too; one that left it
+    /// ready hands it on to the next waiter ([`pass_on`](Self::pass_on),
+    /// race 9). A closed fd ends the loop with `NotConnected`.
+    ///
+    /// No context switch here but inside `park`: the loom models run this
+    /// very loop with a thread's wait as `park`.
+    pub(crate) fn run_io<R>(
+        &self,
+        dir: Dir,
+        mut op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+        mut park: impl FnMut() -> io::Result<()>,
+    ) -> io::Result<R> {
+        let token = self.token(dir);
+        loop {
+            let seen = token.snapshot();
+            if seen.is_closed() {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "fiberio: the socket was closed while in use",
+                ));
+            }
+            if seen.is_ready() {
+                match op() {
+                    Ok(r) => {
+                        if short(&r) {
+                            token.clear(seen);
+                        } else {
+                            self.pass_on(dir);
+                        }
+                        return Ok(r);
+                    }
+                    Err(e) if sys::would_block(&e) => {
+                        token.clear(seen);
+                    }
+                    Err(e) if sys::interrupted(&e) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            park()?;
+        }
     }
 
     /// Queues `waiter` for the next edge of `dir`, unless the token is
@@ -208,28 +260,28 @@ impl PollDesc {
         }
     }
 
-    /// Records that this fd is in `worker`'s epoll; `false` if it already
-    /// is in a live worker's (the caller must not add it again). A worker
-    /// that has shut down took its epoll with it: the fd is claimed anew.
-    pub(crate) fn claim_registration(&self, worker: &Arc<WorkerShared>) -> bool {
-        let addr = Arc::as_ptr(worker) as usize;
-        // Fast path: registered with this very worker, which is alive (it
-        // runs the caller). Only an owner of the fd changes the claim.
-        if self.registered_addr.load(Relaxed) == addr && !worker.closed.load(Relaxed) {
+    /// Records that this fd is in `poller`; `false` if it already is in a
+    /// live one (the caller must not add it again). A poller that has shut
+    /// down took its epoll with it: the fd is claimed anew.
+    pub(crate) fn claim_registration(&self, poller: &Arc<Poller>) -> bool {
+        let addr = Arc::as_ptr(poller) as usize;
+        // Fast path: registered with this very poller, which is alive (its
+        // worker runs the caller). Only an owner of the fd changes the claim.
+        if self.registered_addr.load(Relaxed) == addr && !poller.is_closed() {
             return false;
         }
         let mut reg = lock(&self.registered);
-        if reg.as_ref().is_some_and(|w| !w.closed.load(Relaxed)) {
+        if reg.as_ref().is_some_and(|p| !p.is_closed()) {
             return false;
         }
-        *reg = Some(worker.clone());
+        *reg = Some(poller.clone());
         self.registered_addr.store(addr, Relaxed);
         true
     }
 
     /// Forgets the registration (after a failed `epoll_ctl`, or at close);
-    /// returns the worker it was with.
-    pub(crate) fn unclaim_registration(&self) -> Option<Arc<WorkerShared>> {
+    /// returns the poller it was with.
+    pub(crate) fn unclaim_registration(&self) -> Option<Arc<Poller>> {
         let mut reg = lock(&self.registered);
         self.registered_addr.store(0, Relaxed);
         reg.take()

@@ -20,10 +20,11 @@ use std::ptr::{addr_of, addr_of_mut};
 use corosensei::{Coroutine, Yielder};
 
 use super::queue::Unstarted;
+use crate::fiber::local::clear_current;
 use crate::fiber::park::Seq;
 use crate::fiber::task::Output;
 use crate::fiber::task::Task;
-use crate::fiber::{clear_current, drop_or_abort, shutdown_output};
+use crate::fiber::{drop_or_abort, shutdown_output};
 use crate::loom::sync::Arc;
 use crate::stack::FiberStack;
 

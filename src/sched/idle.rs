@@ -37,11 +37,10 @@
 //! a notifier whose CAS fails writes nothing the worker could synchronise
 //! with.
 //!
-//! The cost is about the same as before on x86-64: announce is a plain
-//! store and a full fence where it was an `xchg`; notify is a full fence
-//! and a plain load where it was a `lock cmpxchg` — and the CAS now runs
-//! only when the worker sleeps, so notifying a busy worker no longer
-//! writes its cache line.
+//! The cost on x86-64: announce is a plain store and a full fence (about an
+//! `xchg`); notify is a full fence and a plain load, and its CAS runs only
+//! when the worker sleeps, so notifying a busy worker never writes its
+//! cache line.
 //!
 //! Race 8 needs no fence of its own: the sleeper counts itself in the
 //! sleeper count and announces *before* its re-check takes each unstarted

@@ -30,7 +30,7 @@ impl Inbox {
     /// Any thread: hands a woken fiber to the worker. The caller must then
     /// notify the worker (`SleepState::notify`).
     pub(crate) fn push(&self, slot: u32) {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = crate::loom::lock(&self.slots);
         slots.push(slot);
         self.pending.store(true, SeqCst);
     }
@@ -45,7 +45,7 @@ impl Inbox {
         if !self.is_pending() {
             return 0;
         }
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = crate::loom::lock(&self.slots);
         self.pending.store(false, SeqCst);
         let n = slots.len();
         run_queue.extend(slots.drain(..));

@@ -1,47 +1,38 @@
 //! The scheduler: per-core workers, their loop, run queues, inbox,
-//! sleep/notify, stealing, and the runtime that owns them.
+//! sleep/notify, stealing, and the runtime core that owns them. Below the
+//! task API (`task/`) and the public `Runtime` (`runtime/`); above the
+//! reactor, timers, stacks and the fiber layer, which it drives.
 //!
-//! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3);
-//!   `poll`: its epoll, timer and sleep half.
+//! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3),
+//!   the fiber layer's `Carrier` and `Scheduler`; `poll`: its poller,
+//!   timer and sleep half.
 //! - `fibers`: the slab of coroutines a worker owns; the fiber entry point.
-//! - `context`: the current worker and fiber; park, yield, schedule.
+//! - `context`: which worker runs on this thread.
 //! - `queue`: unstarted fibers, the only thing that moves between workers.
 //! - `inbox`: wakes from other threads; `idle`: the sleep/notify protocol
 //!   (no context switch; model-checked by loom).
-//! - `runtime`, `builder`, `block_on`: the public runtime API.
+//! - `runtime`: what the workers share, spawning, the worker threads and
+//!   their shutdown, the global runtime; `config`: checking what the user
+//!   set.
 //! - `metrics`: per-worker counters.
 //! - `stall`: the stall warning — each worker's record of the fiber run in
 //!   progress, and the watchdog thread that reports long runs.
 
-mod block_on;
-mod builder;
+mod config;
 mod context;
 mod fibers;
-mod idle;
-mod inbox;
+pub(crate) mod idle;
+pub(crate) mod inbox;
 mod metrics;
 mod poll;
-mod queue;
+pub(crate) mod queue;
 mod runtime;
 mod stall;
 mod worker;
 
-pub use builder::RuntimeBuilder;
 pub use metrics::WorkerMetrics;
-pub use runtime::Runtime;
 
-pub(crate) use context::{
-    current_task, current_worker_shared, in_fiber, park_fiber, schedule, with_current_locals,
-    worker_shutting_down, yield_fiber,
-};
+pub(crate) use config::Config;
 pub(crate) use fibers::{Coro, FiberSlot};
-pub(crate) use queue::Unstarted;
-pub(crate) use runtime::{RuntimeShared, with_spawn_target};
-pub(crate) use worker::{Worker, WorkerShared};
-
-#[cfg(loom)]
-pub(crate) use {
-    idle::{SleepState, notify_one},
-    inbox::Inbox,
-    queue::UnstartedQueue,
-};
+pub(crate) use runtime::{RuntimeCore, RuntimeShared, spawn};
+pub(crate) use worker::Worker;

@@ -1,5 +1,6 @@
 //! The IO-dispatcher half of a worker's loop: non-blocking and blocking
-//! polls of its epoll, firing its timers, and going to sleep.
+//! polls of its poller (`reactor::Poller`, which wakes the fibers whose fds
+//! became ready), firing its timers, and going to sleep.
 //!
 //! A worker polls with timeout 0 when it runs out of fibers and every
 //! [`POLL_INTERVAL`] fiber runs under load; it blocks in `epoll_wait`, up
@@ -9,15 +10,14 @@
 //! finds nothing before every sleep, a wasted syscall per request. So it
 //! adapts: after an idle poll that found nothing the worker goes straight
 //! to its (announced, re-checked) blocking poll, and polls first again
-//! once a poll returns more than one event. Every poll also drains the inbox and fires due timers, so
-//! one pass picks up everything that woke fibers of this worker.
+//! once a poll returns more than one event. Every poll also drains the
+//! inbox and fires due timers, so one pass picks up everything that woke
+//! fibers of this worker.
 
 use std::time::{Duration, Instant};
 
 use super::worker::Worker;
 use crate::fiber::park::Reason;
-use crate::loom::sync::atomic::Ordering::Relaxed;
-use crate::sys::epoll::Epoll;
 
 /// Fiber runs between two non-blocking polls under load (tokio uses 61
 /// for the same purpose; a prime avoids lock-step with periodic fibers).
@@ -30,40 +30,22 @@ pub(crate) const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(20);
 pub(super) const EVENTS_PER_POLL: usize = 256;
 
 impl Worker {
-    /// Polls epoll (blocking up to `timeout`, `None` = no limit), drains the
-    /// inbox and fires due timers. Returns whether anything happened: an
-    /// event arrived or a fiber became runnable.
+    /// Polls the poller (blocking up to `timeout`, `None` = no limit),
+    /// drains the inbox and fires due timers. Returns whether anything
+    /// happened: an event arrived or a fiber became runnable.
     pub(super) fn poll(&self, timeout: Option<Duration>) -> bool {
         let counters = &self.shared.counters;
+        let poller = &self.shared.poller;
         let nonblocking = timeout == Some(Duration::ZERO);
-        let n = if nonblocking && self.shared.io_sources.load(Relaxed) == 0 {
-            0
-        } else {
-            let mut events = self.events.borrow_mut();
-            // The worker's own fds: open until the end of its shutdown.
-            let n = self.shared.with_fds(|fds| {
-                let n = fds.epoll.wait(&mut events, timeout).unwrap_or_else(|e| {
-                    panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index)
-                });
-                if events[..n].iter().any(|e| e.u64 == Epoll::WAKE_TOKEN) {
-                    // Level-triggered: a wake that lands later shows up again.
-                    fds.eventfd.drain();
-                }
-                n
-            });
-            let n = n.expect("a running worker has its fds");
-            for event in &events[..n] {
-                if event.u64 != Epoll::WAKE_TOKEN {
-                    crate::reactor::dispatch(event.u64, event.events);
-                }
-            }
-            n
-        };
         if !nonblocking {
             counters.polls_blocking.bump();
-        } else if self.shared.io_sources.load(Relaxed) > 0 {
+        } else if poller.has_sources() {
             counters.polls_nonblocking.bump();
         }
+        // The worker's own poller: open until the end of its shutdown.
+        let n = poller
+            .poll(&mut self.events.borrow_mut(), timeout)
+            .unwrap_or_else(|e| panic!("fiberio: epoll_wait failed on worker {}: {e}", self.shared.index));
         counters.events.add(n as u64);
         if n > 1 {
             self.idle_poll.set(true);

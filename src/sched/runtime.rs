@@ -1,22 +1,28 @@
-//! The runtime: its workers, spawning onto them, `block_on`, shutdown, and
-//! the global runtime that starts on first use.
+//! A runtime's workers: what they share ([`RuntimeShared`]), spawning onto
+//! them, starting and stopping their threads ([`RuntimeCore`]), and the
+//! global runtime that starts on first use. The public `Runtime` is a thin
+//! face over a `RuntimeCore` (`src/runtime/`).
 
 use std::fmt;
 use std::io;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::builder::RuntimeBuilder;
+use super::config::Config;
 use super::context;
 use super::fibers::abandon;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
 use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
-use crate::fiber::{Builder, JoinHandle};
+use crate::fiber::carrier::enter_carrier;
+use crate::fiber::task::{Output, Task};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
-use crate::stack::{FiberStack, StackPool};
+use crate::stack::{self, FiberStack, StackPool};
+
+/// A fiber body, its result type erased.
+pub(crate) type Body = Box<dyn FnOnce() -> Output + Send>;
 
 /// What every worker of a runtime shares.
 #[derive(Debug)]
@@ -47,18 +53,41 @@ impl RuntimeShared {
     }
 
     /// This thread's worker, if it is one of this runtime's.
-    pub(crate) fn local_worker(&self) -> Option<&Worker> {
+    fn local_worker(&self) -> Option<&Worker> {
         context::worker().filter(|w| std::ptr::eq(&*w.rt as *const RuntimeShared, self))
     }
 
     /// A stack of `size` bytes: from this worker's cache when on one of
     /// our workers, else from the runtime's pool (or freshly mapped).
-    pub(crate) fn alloc_stack(&self, local: Option<&Worker>, size: usize) -> io::Result<FiberStack> {
+    fn alloc_stack(&self, local: Option<&Worker>, size: usize) -> io::Result<FiberStack> {
         match local {
             Some(w) => w.stacks.borrow_mut().get(size),
             None if size == self.stack_pool.stack_size() => self.stack_pool.get(),
             None => FiberStack::new(size),
         }
+    }
+
+    /// Creates a fiber running `body` — named `name`, with a stack of
+    /// `stack_size` bytes or the runtime's default — and queues it.
+    ///
+    /// # Errors
+    ///
+    /// A stack size under the minimum, or a stack that cannot be mapped.
+    pub(crate) fn spawn(
+        &self,
+        name: Option<String>,
+        stack_size: Option<usize>,
+        body: Body,
+    ) -> io::Result<Arc<Task>> {
+        let size = match stack_size {
+            Some(size) => stack::check_size(size)?,
+            None => self.stack_size(),
+        };
+        let local = self.local_worker();
+        let stack = self.alloc_stack(local, size)?;
+        let task = Arc::new(Task::new(name, stack.guard(), stack.size()));
+        self.submit(local, Unstarted { task: task.clone(), stack, body });
+        Ok(task)
     }
 
     /// Queues a new fiber: on this worker when spawned from one of our
@@ -67,7 +96,7 @@ impl RuntimeShared {
     /// spawn+join); a second one waiting is work another core could do now,
     /// so it wakes a sleeping worker to steal. After shutdown the fiber is
     /// completed at once with the shutdown error.
-    pub(crate) fn submit(&self, local: Option<&Worker>, fiber: Unstarted) {
+    fn submit(&self, local: Option<&Worker>, fiber: Unstarted) {
         let (pushed, notify_target) = match local {
             Some(w) => (w.push_local(fiber), None),
             None => {
@@ -103,57 +132,23 @@ impl RuntimeShared {
     }
 }
 
-/// A fiberio runtime: one worker thread per core, each running fibers.
-///
-/// Most programs use the global runtime through [`spawn`](crate::spawn);
-/// build one explicitly to choose the worker count or stack size, to run a
-/// closure to completion with [`block_on`](Runtime::block_on), or to shut
-/// down cleanly.
-///
-/// Dropping the runtime (or [`shutdown`](Runtime::shutdown)) stops every
-/// worker: each unwinds its suspended fibers — their destructors run —
-/// drops the fibers that never started, and exits. Joining such a fiber
-/// returns `Err` with a message saying the runtime shut down.
-///
-/// ```
-/// let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
-/// let total = rt.block_on(|| {
-///     let hs: Vec<_> = (1..=4u32).map(|i| fiberio::spawn(move || i * 10)).collect();
-///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u32>()
-/// });
-/// assert_eq!(total, 100);
-/// rt.shutdown();
-/// ```
-pub struct Runtime {
+/// A runtime's worker threads and stall watchdog: started by
+/// [`Config::start`], stopped — every fiber unwound — when dropped.
+pub(crate) struct RuntimeCore {
     shared: Arc<RuntimeShared>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The stall watchdog, unless the warning is off; stopped at shutdown.
     watchdog: Option<Watchdog>,
 }
 
-impl fmt::Debug for Runtime {
+impl fmt::Debug for RuntimeCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("workers", &self.shared.workers.len()).finish_non_exhaustive()
+        f.debug_struct("RuntimeCore").field("workers", &self.shared.workers.len()).finish_non_exhaustive()
     }
 }
 
-impl Runtime {
-    /// A builder to configure a runtime.
-    pub fn builder() -> RuntimeBuilder {
-        RuntimeBuilder::new()
-    }
-
-    /// A runtime with the default configuration (see [`RuntimeBuilder`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`RuntimeBuilder::build`].
-    pub fn new() -> io::Result<Self> {
-        Self::builder().build()
-    }
-
-    /// Starts the workers and the stall watchdog (called by the builder
-    /// with a checked config).
+impl RuntimeCore {
+    /// Starts the workers and the stall watchdog (with a checked config).
     pub(crate) fn start(
         workers: usize,
         stack_size: usize,
@@ -171,78 +166,32 @@ impl Runtime {
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
         });
-        let mut runtime = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
+        let mut core = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
         for index in 0..workers {
             let rt = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || worker_main(rt, index))?;
-            crate::loom::lock(&runtime.threads).push(thread);
+            crate::loom::lock(&core.threads).push(thread);
         }
         if let Some(threshold) = stall {
-            runtime.watchdog = Some(Watchdog::start(shared, threshold, name)?);
+            core.watchdog = Some(Watchdog::start(shared, threshold, name)?);
         }
-        Ok(runtime)
+        Ok(core)
     }
 
-    /// Spawns a fiber on this runtime (see [`crate::spawn`]).
-    ///
-    /// # Panics
-    ///
-    /// When the fiber's stack cannot be mapped; [`Builder::spawn`] returns
-    /// that error instead.
-    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        match Builder::new().spawn_on(&self.shared, f) {
-            Ok(handle) => handle,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// Runs `f` on a fiber of this runtime and blocks the calling thread (or
-    /// parks the calling fiber) until it returns; returns its result.
-    ///
-    /// Unlike `spawn`, `f` may borrow from the caller: `block_on` does not
-    /// return before `f` has finished or been dropped.
-    ///
-    /// # Panics
-    ///
-    /// Resumes the panic if `f` panics, and panics if the runtime shuts
-    /// down before `f` finishes or its stack cannot be mapped.
-    pub fn block_on<'a, F, T>(&self, f: F) -> T
-    where
-        F: FnOnce() -> T + Send + 'a,
-        T: Send + 'a,
-    {
-        super::block_on::block_on(&self.shared, f)
-    }
-
-    /// Number of worker threads.
-    pub fn workers(&self) -> usize {
-        self.shared.workers.len()
-    }
-
-    /// A snapshot of each worker's counters, indexed by worker.
-    pub fn metrics(&self) -> Vec<WorkerMetrics> {
-        self.shared.workers.iter().map(|w| w.counters.snapshot()).collect()
-    }
-
-    /// Stops the runtime: every worker unwinds its fibers and exits; this
-    /// returns once they have (see the type's docs). Dropping the runtime
-    /// does the same.
-    pub fn shutdown(self) {
-        drop(self);
-    }
-
+    /// What the workers share.
     pub(crate) fn shared(&self) -> &Arc<RuntimeShared> {
         &self.shared
     }
+
+    /// A snapshot of each worker's counters, indexed by worker.
+    pub(crate) fn metrics(&self) -> Vec<WorkerMetrics> {
+        self.shared.workers.iter().map(|w| w.counters.snapshot()).collect()
+    }
 }
 
-impl Drop for Runtime {
+impl Drop for RuntimeCore {
     fn drop(&mut self) {
         self.shared.begin_shutdown();
         if let Some(watchdog) = self.watchdog.take() {
@@ -280,17 +229,21 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     // Dropped before `worker`: a worker that dies on a bug drops its fibers'
     // tasks without `leave`, so it must retire its run record first.
     let _retire = RetireOnDrop(&worker.shared.run);
-    context::enter_worker(&worker, || worker.run());
+    // The thread's poller (where its fibers register fds), carrier (how they
+    // park) and worker (how they are spawned and scheduled), for its life.
+    let poller = worker.shared.poller.clone();
+    poller.enter(|| enter_carrier(&worker, || context::enter_worker(&worker, || worker.run())));
     debug_assert_eq!(worker.live_fibers(), 0);
 }
 
-static GLOBAL: OnceLock<Result<Runtime, (io::ErrorKind, String)>> = OnceLock::new();
+static GLOBAL: OnceLock<Result<RuntimeCore, (io::ErrorKind, String)>> = OnceLock::new();
 
 /// The global runtime, started on first use from the environment
 /// (`FIBERIO_WORKERS`, else one worker per core).
-pub(crate) fn global() -> io::Result<&'static Runtime> {
+pub(crate) fn global() -> io::Result<&'static RuntimeCore> {
     let rt = GLOBAL.get_or_init(|| {
-        RuntimeBuilder::new().name("fiberio-global").build().map_err(|e| (e.kind(), e.to_string()))
+        let config = Config { name: Some("fiberio-global".into()), ..Config::default() };
+        config.start().map_err(|e| (e.kind(), e.to_string()))
     });
     match rt {
         Ok(rt) => Ok(rt),
@@ -298,11 +251,11 @@ pub(crate) fn global() -> io::Result<&'static Runtime> {
     }
 }
 
-/// Runs `f` with the runtime new fibers go to: the current fiber's, else
-/// the global one.
-pub(crate) fn with_spawn_target<R>(f: impl FnOnce(&Arc<RuntimeShared>) -> R) -> io::Result<R> {
+/// Spawns a fiber (see [`RuntimeShared::spawn`]) on the runtime new
+/// fibers go to: the current fiber's, else the global one.
+pub(crate) fn spawn(name: Option<String>, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
     match context::worker() {
-        Some(w) => Ok(f(&w.rt)),
-        None => Ok(f(global()?.shared())),
+        Some(w) => w.rt.spawn(name, stack_size, body),
+        None => global()?.shared().spawn(name, stack_size, body),
     }
 }

@@ -1,9 +1,10 @@
 //! A worker: one OS thread, its fibers, and the dispatcher loop.
 //!
 //! [`WorkerShared`] is what other threads see of a worker (inbox, unstarted
-//! queue, sleep state, eventfd, counters). [`Worker`] is the rest, owned by
-//! the worker thread and `!Send`: run queue, fibers, timers, stack cache,
-//! epoll instance.
+//! queue, sleep state, poller, counters); it is the `fiber::task::Scheduler`
+//! a woken fiber goes back through. [`Worker`] is the rest, owned by the
+//! worker thread and `!Send`: run queue, fibers, timers, stack cache; it is
+//! the `fiber::carrier::Carrier` its fibers park and yield through.
 //!
 //! The loop is the per-core dispatcher of DESIGN.md decision 3:
 //!
@@ -22,10 +23,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::ptr::{addr_of, addr_of_mut};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use corosensei::CoroutineResult;
 
+use super::context;
 use super::fibers::{FiberSlot, Fibers, Request, abandon, fiber_main};
 use super::idle::SleepState;
 use super::inbox::Inbox;
@@ -34,14 +36,15 @@ use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
 use super::queue::{Unstarted, UnstartedQueue};
 use super::runtime::RuntimeShared;
 use super::stall::RunRecord;
+use crate::fiber::carrier::{self, Carrier};
+use crate::fiber::park::Seq;
 use crate::fiber::shutdown_output;
-use crate::fiber::task::{Home, Task};
+use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter::Waiter;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize};
-use crate::loom::sync::{Arc, RwLock};
+use crate::loom::sync::Arc;
+use crate::reactor::Poller;
 use crate::stack::{StackCache, overflow};
-use crate::sys::epoll::{EMPTY_EVENT, Epoll, Event};
-use crate::sys::eventfd::EventFd;
+use crate::sys::epoll::Event;
 use crate::time::timers::Timers;
 
 /// Fiber runs between two looks at the unstarted queue while the run queue
@@ -58,52 +61,21 @@ pub(crate) struct WorkerShared {
     pub(crate) inbox: Inbox,
     pub(crate) unstarted: UnstartedQueue,
     pub(crate) sleep: SleepState,
-    /// This worker's epoll instance and the eventfd registered in it. Other
-    /// threads use them — to remove an fd that closes, to wake the worker —
-    /// for as long as the worker runs; the worker closes both when it shuts
-    /// down, so a socket that outlives its runtime keeps only itself open.
-    fds: RwLock<Option<WorkerFds>>,
-    /// fds registered in `epoll` besides the eventfd. While it is 0, a
-    /// non-blocking poll has nothing to find there — the eventfd is written
-    /// only while the worker sleeps — so the worker skips the syscall.
-    pub(crate) io_sources: AtomicUsize,
-    /// Set when the worker has shut down: fds registered with it must be
-    /// registered anew by whoever waits on them next.
-    pub(crate) closed: AtomicBool,
+    /// This worker's epoll instance and wake-up eventfd; fds its fibers
+    /// wait on are registered here, and other threads wake it through it.
+    pub(crate) poller: Arc<Poller>,
     pub(crate) counters: Counters,
     /// The fiber run in progress, for the stall watchdog (`stall.rs`).
     pub(crate) run: RunRecord,
 }
 
-/// A worker's epoll instance and wake-up eventfd.
-#[derive(Debug)]
-pub(crate) struct WorkerFds {
-    pub(crate) epoll: Epoll,
-    pub(crate) eventfd: EventFd,
-}
-
 impl WorkerShared {
-    /// Runs `f` with the worker's fds; `None` once the worker has shut down.
-    pub(crate) fn with_fds<R>(&self, f: impl FnOnce(&WorkerFds) -> R) -> Option<R> {
-        self.fds.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(f)
-    }
-
-    /// Closes the worker's fds (at the end of its shutdown).
-    pub(crate) fn close_fds(&self) {
-        self.fds.write().unwrap_or_else(|e| e.into_inner()).take();
-    }
-
-    /// Creates the shared half of worker `index`: its epoll instance with
-    /// the eventfd registered (level-triggered), its queues and counters.
+    /// Creates the shared half of worker `index`: its poller, its queues
+    /// and counters.
     pub(crate) fn new(index: usize) -> io::Result<Self> {
-        let epoll = Epoll::new()?;
-        let eventfd = EventFd::new()?;
-        epoll.add(std::os::fd::AsFd::as_fd(&eventfd), libc::EPOLLIN as u32, Epoll::WAKE_TOKEN)?;
         let shared = Self {
             index,
-            fds: RwLock::new(Some(WorkerFds { epoll, eventfd })),
-            io_sources: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
+            poller: Arc::new(Poller::new()?),
             inbox: Inbox::new(),
             unstarted: UnstartedQueue::new(),
             sleep: SleepState::new(),
@@ -127,8 +99,7 @@ impl WorkerShared {
     /// thread won (`notify`, `idle::notify_one`).
     pub(crate) fn write_eventfd(&self) {
         self.counters.eventfd_writes.bump_shared();
-        // After shutdown there is nobody left to wake: nothing to write.
-        if let Some(Err(e)) = self.with_fds(|fds| fds.eventfd.notify()) {
+        if let Err(e) = self.poller.wake() {
             // Only EBADF/EFAULT-class errors remain here: a broken runtime.
             panic!("fiberio: cannot wake worker {}: {e}", self.index);
         }
@@ -142,11 +113,22 @@ impl WorkerShared {
     }
 }
 
+impl Scheduler for WorkerShared {
+    /// Directly on the local run queue when this thread is the worker,
+    /// through the inbox otherwise (a fiber runs only on its own worker).
+    fn schedule(&self, slot: u32) {
+        match context::worker() {
+            Some(w) if std::ptr::eq(&*w.shared, self) => w.run_queue.borrow_mut().push_back(slot),
+            _ => self.wake_remote(slot),
+        }
+    }
+}
+
 /// The thread-owned part of a worker.
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) rt: Arc<RuntimeShared>,
-    pub(super) events: RefCell<Vec<Event>>,
+    pub(super) events: RefCell<Box<[Event]>>,
     pub(crate) run_queue: RefCell<VecDeque<u32>>,
     /// The newest fiber spawned here while no other waited: it starts in its
     /// turn without touching the shared queue's lock (Go's `runnext`). Not
@@ -184,7 +166,7 @@ impl Worker {
         Self {
             shared,
             rt,
-            events: RefCell::new(vec![EMPTY_EVENT; EVENTS_PER_POLL]),
+            events: RefCell::new(vec![Event::EMPTY; EVENTS_PER_POLL].into_boxed_slice()),
             run_queue: RefCell::new(VecDeque::new()),
             runnext: Cell::new(None),
             closed: Cell::new(false),
@@ -288,7 +270,7 @@ impl Worker {
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
         let task = &fibers.get_mut(index).task;
-        task.set_home(Home { worker: self.shared.clone(), slot: index });
+        task.set_home(Home { scheduler: self.shared.clone(), slot: index });
         self.shared.counters.started.bump();
         index
     }
@@ -310,8 +292,11 @@ impl Worker {
     fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         self.cur.set(slot);
-        // SAFETY: `slot` is live; only its `Arc<Task>`'s address is read.
-        let task = Arc::as_ptr(unsafe { &*addr_of!((*slot).task) });
+        // SAFETY: `slot` is live for the run; only field addresses are taken.
+        let task_ref = unsafe { addr_of!((*slot).task) };
+        carrier::set_running(task_ref);
+        // SAFETY: as above; only the `Arc<Task>`'s address is read.
+        let task = Arc::as_ptr(unsafe { &*task_ref });
         // SAFETY: the task outlives the run (its slot holds it); the guard
         // info lives in it.
         overflow::set_running(unsafe { &(*task).guard });
@@ -320,8 +305,7 @@ impl Worker {
 
     /// Back on the worker's stack: files the fiber according to `result`.
     fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
-        overflow::set_running(std::ptr::null());
-        self.cur.set(std::ptr::null_mut());
+        self.clear_running();
         match result {
             CoroutineResult::Yield(request) => {
                 let runnable = match request {
@@ -350,15 +334,15 @@ impl Worker {
         }
     }
 
-    /// The running fiber's task, if a fiber runs.
-    pub(crate) fn current_task(&self) -> Option<&Arc<Task>> {
-        let slot = self.cur.get();
-        // SAFETY: non-null `cur` is the running fiber's live slot.
-        (!slot.is_null()).then(|| unsafe { &*addr_of!((*slot).task) })
+    /// Back on the worker's stack: no fiber runs.
+    fn clear_running(&self) {
+        overflow::set_running(std::ptr::null());
+        carrier::set_running(std::ptr::null());
+        self.cur.set(std::ptr::null_mut());
     }
 
     /// Suspends the running fiber with `request`. Must run on a fiber.
-    pub(crate) fn suspend(&self, request: Request) {
+    fn suspend(&self, request: Request) {
         let slot = self.cur.get();
         debug_assert!(!slot.is_null(), "suspend outside a fiber");
         // SAFETY: `slot` is the running fiber's live slot; its yielder was
@@ -392,7 +376,6 @@ impl Worker {
     /// Unwinds every fiber of this worker and drops every unstarted one.
     fn shutdown(&self) {
         self.closed.set(true);
-        self.shared.closed.store(true, crate::loom::sync::atomic::Ordering::SeqCst);
         if let Some(fiber) = self.runnext.take() {
             abandon(fiber);
         }
@@ -409,8 +392,7 @@ impl Worker {
             // Runs the fiber's destructors on its own stack; the fiber cannot
             // suspend again (`unwinding`), so this returns once it is unwound.
             coro.force_unwind();
-            overflow::set_running(std::ptr::null());
-            self.cur.set(std::ptr::null_mut());
+            self.clear_running();
             self.shared.run.retire();
             let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
             if !task.join.is_done() {
@@ -423,16 +405,32 @@ impl Worker {
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
         *self.timers.borrow_mut() = Timers::new();
         self.unwinding.set(false);
-        self.shared.close_fds();
-    }
-
-    /// Whether shutdown has begun on this worker.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.get()
+        self.shared.poller.close();
     }
 
     /// Number of live fibers on this worker.
     pub(crate) fn live_fibers(&self) -> usize {
         self.fibers.borrow().len()
+    }
+}
+
+impl Carrier for Worker {
+    fn park(&self, seq: Seq, timer: Option<(Instant, Waiter)>) {
+        let key = timer.map(|(deadline, waiter)| self.timers.borrow_mut().insert(deadline, waiter));
+        self.suspend(Request::Park(seq));
+        // A timer that fired is gone already: its key finds nothing.
+        if let Some(key) = key {
+            self.timers.borrow_mut().cancel(key);
+        }
+    }
+
+    fn yield_now(&self) {
+        if !self.unwinding.get() {
+            self.suspend(Request::Yield);
+        }
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closed.get()
     }
 }

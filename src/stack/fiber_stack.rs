@@ -262,33 +262,25 @@ fn map_error(size: usize, os: io::Error, step: Step) -> io::Error {
 
 /// The count of live [`FiberStack`]s, for error messages.
 ///
-/// Process-wide bookkeeping, not a protocol: under `cfg(loom)` (where an
-/// atomic cannot live in a static) it is compiled out and reads 0.
+/// Process-wide bookkeeping, not a protocol: a std atomic in every build.
 mod live {
-    #[cfg(not(loom))]
-    use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use crate::loom::static_atomic::{AtomicUsize, Ordering::Relaxed};
 
-    #[cfg(not(loom))]
     static LIVE: AtomicUsize = AtomicUsize::new(0);
 
     /// A stack was mapped.
     pub(super) fn inc() {
-        #[cfg(not(loom))]
         LIVE.fetch_add(1, Relaxed);
     }
 
     /// A stack was unmapped.
     pub(super) fn dec() {
-        #[cfg(not(loom))]
         LIVE.fetch_sub(1, Relaxed);
     }
 
     /// Stacks mapped now.
     pub(super) fn count() -> usize {
-        #[cfg(not(loom))]
-        return LIVE.load(Relaxed);
-        #[cfg(loom)]
-        0
+        LIVE.load(Relaxed)
     }
 }
 

@@ -55,6 +55,8 @@
 //! long-lived connection fiber does not return its stack) and when they
 //! move to the pool; see `pool.rs` for the bounds.
 
+use std::io;
+
 mod fiber_stack;
 pub(crate) mod overflow;
 mod pool;
@@ -72,3 +74,18 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// measured (debug build, module docs), plus the runtime's own frames.
 /// Smaller stacks would save no RSS, only address space.
 pub(crate) const MIN_STACK_SIZE: usize = 32 * 1024;
+
+/// Checks a requested stack size against the minimum.
+pub(crate) fn check_size(size: usize) -> io::Result<usize> {
+    if size < MIN_STACK_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "fiberio: a stack size of {size} bytes is under the minimum of {} bytes; \
+                 ask for at least that much (the default is {} bytes)",
+                MIN_STACK_SIZE, DEFAULT_STACK_SIZE
+            ),
+        ));
+    }
+    Ok(size)
+}

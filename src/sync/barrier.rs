@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -75,18 +75,23 @@ impl Barrier {
             s.generation
         };
         loop {
-            let waited =
-                wait_on(&self.state, None, (), |s| s.generation != generation, |s| &mut s.waiters, || {});
-            // Cancelled first: a cancellation that raced a completing
-            // generation is still delivered (nothing to withdraw then).
-            if waited.reason == Reason::Cancelled {
+            // A cancellation withdraws our arrival, unless it raced a
+            // completing generation (it is still delivered then).
+            let withdraw = |_| {
                 let mut s = crate::loom::lock(&self.state);
                 if s.generation == generation {
                     s.count -= 1;
                 }
-                drop(s);
-                crate::fiber::cancel::unwind();
-            }
+            };
+            let waited = wait_on(
+                &self.state,
+                None,
+                (),
+                |s| s.generation != generation,
+                |s| &mut s.waiters,
+                || {},
+                withdraw,
+            );
             if waited.granted {
                 return BarrierWaitResult(false);
             }

@@ -11,8 +11,9 @@ use std::sync::LockResult;
 use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait::Woken;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 /// A condition variable with `std::sync::Condvar`'s API, for
@@ -52,7 +53,7 @@ impl WaitTimeoutResult {
 }
 
 impl Condvar {
-    super::const_fn! {
+    crate::loom::const_fn! {
         /// A new condition variable with no waiters.
         pub fn new() -> Self {
             Self { waiters: InnerMutex::new(WaitList::new()) }
@@ -165,14 +166,13 @@ impl Condvar {
                     mutex.raw.unlock();
                 }
             },
+            // Cancelled: unwinds without the mutex, which `then` released.
+            |_| {},
         );
-        if waited.reason == Reason::Cancelled {
-            crate::fiber::cancel::unwind();
-        }
         mutex.raw.lock();
         // SAFETY: the lock was just taken.
         let guard = unsafe { mutex.guard() };
-        let timed_out = WaitTimeoutResult(waited.reason == Reason::TimedOut);
+        let timed_out = WaitTimeoutResult(waited.woken == Woken::TimedOut);
         match guard {
             Ok(g) => Ok((g, timed_out)),
             Err(e) => Err(std::sync::PoisonError::new((e.into_inner(), timed_out))),

@@ -5,7 +5,7 @@
 //! Blocking parks the calling fiber, never its worker; called from a plain
 //! OS thread, it blocks the thread (DESIGN.md decision 11), so fibers and
 //! threads can share one primitive. Every primitive queues its waiters on
-//! the same FIFO `WaitList` protocol (`src/sync/wait_list.rs`, race 10 of
+//! the same FIFO `WaitList` protocol (`src/fiber/wait_list.rs`, race 10 of
 //! DESIGN.md section 3): register under the internal lock, re-check there,
 //! park; a waker grants under the lock and wakes after releasing it.
 //!
@@ -28,7 +28,6 @@ mod raw_mutex;
 mod rwlock;
 mod semaphore;
 mod wait_group;
-pub(crate) mod wait_list;
 
 pub use crate::chan::{RecvEnd, Select, SelectTimeoutError, SelectedOperation, TrySelectError};
 pub use crate::chan::{SendTimeoutError, mpmc, mpsc, oneshot};
@@ -39,15 +38,3 @@ pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Semaphore, SemaphorePermit};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub use wait_group::WaitGroup;
-
-/// Declares a `const fn`, except under loom, whose primitives cannot be
-/// built in a `const` context.
-macro_rules! const_fn {
-    ($(#[$m:meta])* $vis:vis fn $($rest:tt)*) => {
-        #[cfg(not(loom))]
-        $(#[$m])* $vis const fn $($rest)*
-        #[cfg(loom)]
-        $(#[$m])* $vis fn $($rest)*
-    };
-}
-pub(crate) use const_fn;

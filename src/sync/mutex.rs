@@ -67,7 +67,7 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
 impl<T> Mutex<T> {
-    super::const_fn! {
+    crate::loom::const_fn! {
         /// A new unlocked mutex holding `value`.
         pub fn new(value: T) -> Self {
             Self { raw: RawMutex::new(), poison: poison::Flag::new(), data: UnsafeCell::new(value) }

@@ -28,7 +28,7 @@ pub(crate) struct Guard {
 }
 
 impl Flag {
-    crate::sync::const_fn! {
+    crate::loom::const_fn! {
         pub(crate) fn new() -> Self {
             Self { failed: AtomicBool::new(false) }
         }

@@ -15,8 +15,8 @@
 //! A waiter that is cancelled gives up its place; if it won the lock in
 //! the re-check at the same moment, it unlocks before unwinding.
 
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicU8, Ordering::*};
 
@@ -33,7 +33,7 @@ pub(crate) struct RawMutex {
 }
 
 impl RawMutex {
-    crate::sync::const_fn! {
+    crate::loom::const_fn! {
         pub(crate) fn new() -> Self {
             Self { state: AtomicU8::new(0), waiters: Mutex::new(WaitList::new()) }
         }
@@ -57,13 +57,19 @@ impl RawMutex {
     #[cold]
     fn lock_slow(&self) {
         loop {
-            let waited = wait_on(&self.waiters, None, (), |_| self.register(), |w| w, || {});
-            if waited.reason == Reason::Cancelled {
-                if waited.granted {
-                    self.unlock();
-                }
-                crate::fiber::cancel::unwind();
-            }
+            let waited = wait_on(
+                &self.waiters,
+                None,
+                (),
+                |_| self.register(),
+                |w| w,
+                || {},
+                |granted| {
+                    if granted {
+                        self.unlock();
+                    }
+                },
+            );
             if waited.granted {
                 return;
             }

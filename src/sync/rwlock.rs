@@ -13,8 +13,8 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison;
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
 use crate::loom::sync::Mutex as InnerMutex;
 
@@ -110,7 +110,7 @@ unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
 unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
 
 impl<T> RwLock<T> {
-    super::const_fn! {
+    crate::loom::const_fn! {
         /// A new unlocked lock holding `value`.
         pub fn new(value: T) -> Self {
             Self {
@@ -219,24 +219,24 @@ impl<T: ?Sized> RwLock<T> {
             }
             free
         };
-        loop {
-            let waited = wait_on(&self.state, None, want, try_grant, |s| &mut s.waiters, || {});
-            if waited.granted && waited.reason != Reason::Cancelled {
-                return;
-            }
-            // Give back a grant we will not use; our leaving may also admit
-            // those queued behind us (readers behind a cancelled writer).
+        // Gives back a grant we will not use (cancelled); our leaving may
+        // also admit those queued behind us (readers behind a writer).
+        let leave = |granted: bool| {
             self.update(|s| {
-                if waited.granted {
+                if granted {
                     match want {
                         Want::Read => s.readers -= 1,
                         Want::Write => s.writer = false,
                     }
                 }
-            });
-            if waited.reason == Reason::Cancelled {
-                crate::fiber::cancel::unwind();
+            })
+        };
+        loop {
+            let waited = wait_on(&self.state, None, want, try_grant, |s| &mut s.waiters, || {}, leave);
+            if waited.granted {
+                return;
             }
+            leave(false);
         }
     }
 

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait::Woken;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -53,7 +54,7 @@ pub struct SemaphorePermit<'a> {
 }
 
 impl Semaphore {
-    super::const_fn! {
+    crate::loom::const_fn! {
         /// A semaphore with `permits` free permits.
         pub fn new(permits: usize) -> Self {
             Self { state: InnerMutex::new(State { permits, waiters: WaitList::new() }) }
@@ -117,18 +118,18 @@ impl Semaphore {
         if let Some(permit) = self.try_acquire_many(n) {
             return Some(permit);
         }
+        // Gives back a grant we cannot use (cancelled); our leaving may
+        // also let those queued behind us through.
+        let leave = |granted: bool| self.add_permits(if granted { n } else { 0 });
         loop {
-            let waited = wait_on(&self.state, deadline, n, |s| s.try_take(n), |s| &mut s.waiters, || {});
-            if waited.granted && waited.reason != Reason::Cancelled {
+            let waited =
+                wait_on(&self.state, deadline, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);
+            if waited.granted {
                 return Some(SemaphorePermit { sem: self, permits: n });
             }
-            // Give back a grant we cannot use; our leaving may also let
-            // those queued behind us through.
-            self.add_permits(if waited.granted { n } else { 0 });
-            match waited.reason {
-                Reason::Cancelled => crate::fiber::cancel::unwind(),
-                Reason::TimedOut => return None,
-                _ => {}
+            leave(false);
+            if waited.woken == Woken::TimedOut {
+                return None;
             }
         }
     }

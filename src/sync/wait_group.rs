@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use super::wait_list::{WaitList, wait_on};
 use crate::fiber::park::Reason;
+use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub struct WaitGroup {
 }
 
 impl WaitGroup {
-    super::const_fn! {
+    crate::loom::const_fn! {
         /// A group with a count of zero.
         pub fn new() -> Self {
             Self { state: InnerMutex::new(State { count: 0, waiters: WaitList::new() }) }
@@ -76,12 +76,9 @@ impl WaitGroup {
     /// Waits until the count is zero. A cancellation point.
     pub fn wait(&self) {
         loop {
-            let waited = wait_on(&self.state, None, (), |s| s.count == 0, |s| &mut s.waiters, || {});
-            // Cancelled first: a cancellation that raced the count reaching
-            // zero is still delivered.
-            if waited.reason == Reason::Cancelled {
-                crate::fiber::cancel::unwind();
-            }
+            // A cancellation that raced the count reaching zero is still
+            // delivered: nothing to give back.
+            let waited = wait_on(&self.state, None, (), |s| s.count == 0, |s| &mut s.waiters, || {}, |_| {});
             if waited.granted {
                 return;
             }

@@ -14,8 +14,8 @@
 //! Everything reachable from the handler is async-signal-safe: no
 //! allocation, no locks, only `write`, `sigaction`, `raise` and `abort`.
 //!
-//! Under `cfg(loom)` installing is a no-op: loom atomics cannot live in
-//! statics, and no loom model runs fibers on real stacks.
+//! Its statics are process-wide bookkeeping, not a protocol: they are
+//! std's in every build (`crate::loom::static_atomic`, std's `Mutex`).
 
 use std::cell::RefCell;
 use std::io;
@@ -127,15 +127,15 @@ impl Drop for AltStack {
     }
 }
 
-#[cfg(not(loom))]
 mod imp {
     use std::io;
     use std::mem::MaybeUninit;
     use std::ptr;
 
     use super::FaultHook;
-    use crate::loom::sync::Mutex;
-    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use crate::loom::static_atomic::{AtomicUsize, Ordering};
 
     /// What the handler needs; leaked once, never changed after.
     struct Installed {
@@ -154,7 +154,7 @@ mod imp {
         if INSTALLED.load(Ordering::Acquire) != 0 {
             return Ok(());
         }
-        let _guard = INSTALL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = crate::loom::lock_static(&INSTALL_LOCK);
         if INSTALLED.load(Ordering::Acquire) != 0 {
             return Ok(());
         }
@@ -241,15 +241,6 @@ mod imp {
             let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(handler) };
             f(sig);
         }
-    }
-}
-
-#[cfg(loom)]
-mod imp {
-    use super::FaultHook;
-
-    pub(super) fn install(_hook: FaultHook) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -8,8 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fiber::park::Reason;
-use crate::fiber::waiter::wait;
+use crate::fiber::{self, Woken};
 
 mod heap;
 pub(crate) mod timers;
@@ -40,7 +39,7 @@ pub fn sleep(duration: Duration) {
 /// has passed (after letting other fibers run). On a plain OS thread this
 /// sleeps the thread.
 pub fn sleep_until(deadline: Instant) {
-    if !crate::sched::in_fiber() {
+    if !fiber::in_fiber() {
         let now = Instant::now();
         if deadline > now {
             crate::loom::thread::sleep(deadline - now);
@@ -49,10 +48,9 @@ pub fn sleep_until(deadline: Instant) {
     }
     // Only the timer (or shutdown) ends this wait: nothing to register.
     loop {
-        match wait(Some(deadline), |_| {}) {
-            Reason::TimedOut | Reason::Shutdown => return,
-            Reason::Cancelled => crate::fiber::cancel::unwind(),
-            Reason::Notified => continue,
+        match fiber::wait(Some(deadline), |_| {}) {
+            Woken::TimedOut | Woken::Shutdown => return,
+            Woken::Notified => continue,
         }
     }
 }

@@ -10,10 +10,10 @@
 
 use std::panic;
 
-use super::runtime::RuntimeShared;
-use crate::fiber::Builder;
 use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
+use crate::sched::RuntimeShared;
+use crate::task::Builder;
 
 /// A raw pointer that may cross to the worker: the pointee outlives the
 /// fiber that writes it (module docs).
@@ -22,7 +22,7 @@ struct OutPtr<T>(*mut Option<T>);
 // neither reads nor moves the slot; `T: Send` is required by the caller.
 unsafe impl<T: Send> Send for OutPtr<T> {}
 
-pub(crate) fn block_on<'a, F, T>(rt: &Arc<RuntimeShared>, f: F) -> T
+pub(crate) fn block_on<'a, F, T>(rt: &RuntimeShared, f: F) -> T
 where
     F: FnOnce() -> T + Send + 'a,
     T: Send + 'a,

@@ -19,14 +19,15 @@
 //! twice, nothing is lost, and the queue is FIFO: no waiter starves.
 //!
 //! No context switch here either: [`wait_on`] delegates the park to
-//! `fiber::waiter::wait`, so loom can run these protocols on its threads.
+//! `wait.rs`, so loom can run these protocols on its threads.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::fiber::park::Reason;
-use crate::fiber::waiter::{WaitKey, Waiter, Wakeup, wait, wait_thread};
+use super::park::Reason;
+use super::wait::{Woken, wait_reason, wait_thread};
+use super::waiter::{WaitKey, Waiter, Wakeup};
 use crate::loom::sync::Mutex;
 
 /// A FIFO of waiters, each with a token saying what it waits for.
@@ -36,7 +37,7 @@ pub(crate) struct WaitList<T> {
 }
 
 impl<T> WaitList<T> {
-    crate::sync::const_fn! {
+    crate::loom::const_fn! {
         /// An empty list.
         pub(crate) fn new() -> Self {
             Self { queue: VecDeque::new() }
@@ -78,16 +79,15 @@ impl<T> WaitList<T> {
     }
 }
 
-/// How a [`wait_on`] ended.
+/// How a [`wait_on`] ended (a cancellation unwinds instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Waited {
     /// The caller owns what it waited for (granted by a waker, or by the
     /// re-check) and must release it if it will not use it.
     pub(crate) granted: bool,
     /// Why the wait ended: `Notified` whenever a waker granted; otherwise
-    /// `TimedOut`, `Cancelled` (the caller unwinds, after releasing a grant
-    /// it got from the re-check) or `Shutdown` (a spurious end: retry).
-    pub(crate) reason: Reason,
+    /// `TimedOut`, or `Shutdown` (a spurious end: retry).
+    pub(crate) woken: Woken,
 }
 
 /// Blocks the current fiber or thread on the list `list(state)` until a
@@ -99,6 +99,10 @@ pub(crate) struct Waited {
 /// park (a condvar unlocks its mutex there), or, when the wait could not
 /// even open (a pending cancellation), before this returns.
 ///
+/// A cancellation runs `undo(granted)` — the caller gives back a grant
+/// that came at the same moment, or withdraws what it registered — then
+/// unwinds the fiber (race 15: nothing granted is lost).
+///
 /// During runtime shutdown a fiber cannot park: the wait falls back to
 /// blocking the OS thread, as a lock has no error to return. A waiter's
 /// entry is out of the list when this returns.
@@ -109,6 +113,7 @@ pub(crate) fn wait_on<S, T>(
     try_grant: impl FnOnce(&mut S) -> bool,
     list: impl Fn(&mut S) -> &mut WaitList<T>,
     then: impl FnOnce(),
+    undo: impl FnOnce(bool),
 ) -> Waited {
     let mut token = Some(token);
     let mut try_grant = Some(try_grant);
@@ -130,7 +135,7 @@ pub(crate) fn wait_on<S, T>(
             then();
         }
     };
-    let reason = match wait(deadline, &mut register) {
+    let reason = match wait_reason(deadline, &mut register) {
         // Shutdown refused the park before anything was registered.
         Reason::Shutdown if key.get().is_none() && !self_granted.get() => {
             wait_thread(deadline, &mut register)
@@ -141,11 +146,9 @@ pub(crate) fn wait_on<S, T>(
     if let Some(then) = then.take() {
         then();
     }
-    if reason == Reason::Notified || self_granted.get() {
-        return Waited { granted: true, reason };
-    }
-    if let Some(k) = key.get() {
+    let granted = reason == Reason::Notified || self_granted.get();
+    if !granted && let Some(k) = key.get() {
         list(&mut crate::loom::lock(state)).remove(k);
     }
-    Waited { granted: false, reason }
+    Waited { granted, woken: reason.or_unwind(|| undo(granted)) }
 }

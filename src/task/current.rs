@@ -3,9 +3,9 @@
 use std::fmt;
 use std::num::NonZeroU64;
 
-use super::task::Task;
+use crate::fiber::carrier;
+use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
-use crate::sched;
 
 /// A handle to a fiber: its id and name. Cheap to clone, `Send + Sync`.
 ///
@@ -67,7 +67,7 @@ impl fmt::Debug for Fiber {
 /// assert!(id.as_u64().get() > 0);
 /// ```
 pub fn current() -> Option<Fiber> {
-    sched::current_task().map(Fiber::from_task)
+    carrier::current_task().map(Fiber::from_task)
 }
 
 /// Lets the worker run other fibers, then continues. On a plain OS thread
@@ -84,7 +84,7 @@ pub fn current() -> Option<Fiber> {
 /// assert_eq!(h.join().unwrap(), "done");
 /// ```
 pub fn yield_now() {
-    if !sched::yield_fiber() {
+    if !carrier::yield_running() {
         crate::loom::thread::yield_now();
     }
 }

@@ -4,10 +4,8 @@ use std::any::Any;
 use std::io;
 
 use super::join::JoinHandle;
-use super::task::{Output, Task};
-use crate::loom::sync::Arc;
-use crate::sched::{self, Unstarted};
-use crate::stack;
+use crate::fiber::task::Output;
+use crate::sched::{self, RuntimeShared};
 
 /// Configures a fiber before it is spawned: its name and stack size.
 ///
@@ -57,8 +55,8 @@ impl Builder {
     ///
     /// An `io::Error` when the stack cannot be mapped (out of memory, or
     /// out of memory mappings: the message names `vm.max_map_count` and
-    /// how to raise it), when the stack size is under the minimum, when
-    /// or when the global runtime's configuration (`FIBERIO_WORKERS`) is
+    /// how to raise it), when the stack size is under the minimum, or
+    /// when the global runtime's configuration (`FIBERIO_WORKERS`) is
     /// invalid. Spawning onto a runtime that is shutting down succeeds, but
     /// the fiber never runs: joining it returns `Err` saying so.
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
@@ -66,67 +64,34 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        #[cfg(not(loom))]
-        return sched::with_spawn_target(|rt| self.spawn_on(rt, f))?;
-        #[cfg(loom)]
-        return self.spawn_loom_thread(f);
-    }
-
-    /// Under `--cfg loom` (model-checking user code): the "fiber" is a loom
-    /// thread, so loom explores its interleavings with every other one; its
-    /// waits go through the thread path of `fiber::waiter`, on loom's park.
-    /// A panic in it fails the model.
-    #[cfg(loom)]
-    fn spawn_loom_thread<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let size = self.stack_size.map(check_stack_size).transpose()?.unwrap_or(stack::DEFAULT_STACK_SIZE);
-        let task = Arc::new(Task::new(self.name, 0..0, size));
-        let done = task.clone();
-        crate::loom::thread::spawn(move || {
-            // No `catch_unwind`: as with loom's own threads, a panic in a
-            // fiber fails the model (loom's verdicts, a deadlock among
-            // them, are panics too, and must not be mistaken for a result).
-            done.join.complete(Ok(Box::new(f()) as Box<dyn Any + Send>));
-        });
+        let body = erase(f);
+        // Under `--cfg loom` (the user loom mode) the fiber is a loom
+        // thread, so loom explores its interleavings with every other one.
+        let task = crate::loom::loom_or_std!(
+            loom: crate::__loom::spawn_fiber(self.name, self.stack_size, body),
+            std: sched::spawn(self.name, self.stack_size, body),
+        )?;
         Ok(JoinHandle::new(task))
     }
 
-    pub(crate) fn spawn_on<F, T>(self, rt: &Arc<sched::RuntimeShared>, f: F) -> io::Result<JoinHandle<T>>
+    /// Spawns on runtime `rt` (`Runtime::spawn`, `Runtime::block_on`).
+    pub(crate) fn spawn_on<F, T>(self, rt: &RuntimeShared, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let size = match self.stack_size {
-            Some(size) => check_stack_size(size)?,
-            None => rt.stack_size(),
-        };
-        let local = rt.local_worker();
-        let stack = rt.alloc_stack(local, size)?;
-        let task = Arc::new(Task::new(self.name, stack.guard(), stack.size()));
-        let body: Box<dyn FnOnce() -> Output + Send> =
-            Box::new(move || Ok(Box::new(f()) as Box<dyn Any + Send>));
-        rt.submit(local, Unstarted { task: task.clone(), stack, body });
+        let task = rt.spawn(self.name, self.stack_size, erase(f))?;
         Ok(JoinHandle::new(task))
     }
 }
 
-/// Checks a requested stack size against the minimum.
-pub(crate) fn check_stack_size(size: usize) -> io::Result<usize> {
-    if size < stack::MIN_STACK_SIZE {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "fiberio: a stack size of {size} bytes is under the minimum of {} bytes; \
-                 ask for at least that much (the default is {} bytes)",
-                stack::MIN_STACK_SIZE,
-                stack::DEFAULT_STACK_SIZE
-            ),
-        ));
-    }
-    Ok(size)
+/// A fiber body with its result type erased (`JoinHandle<T>` restores it).
+fn erase<F, T>(f: F) -> Box<dyn FnOnce() -> Output + Send>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Box::new(move || Ok(Box::new(f()) as Box<dyn Any + Send>))
 }
 
 /// Spawns a fiber running `f` and returns a handle to join it — the fiber

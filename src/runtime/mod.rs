@@ -1,0 +1,118 @@
+//! The public runtime: [`Runtime`], built by [`RuntimeBuilder`], with
+//! [`Runtime::block_on`]. Above the task API (it spawns and joins) and the
+//! scheduler (`sched::RuntimeCore` owns the worker threads).
+
+use std::fmt;
+use std::io;
+
+mod block_on;
+mod builder;
+
+pub use crate::sched::WorkerMetrics;
+pub use builder::RuntimeBuilder;
+
+use crate::sched::RuntimeCore;
+use crate::task::{Builder, JoinHandle};
+
+/// A fiberio runtime: one worker thread per core, each running fibers.
+///
+/// Most programs use the global runtime through [`spawn`](crate::spawn);
+/// build one explicitly to choose the worker count or stack size, to run a
+/// closure to completion with [`block_on`](Runtime::block_on), or to shut
+/// down cleanly.
+///
+/// Dropping the runtime (or [`shutdown`](Runtime::shutdown)) stops every
+/// worker: each unwinds its suspended fibers — their destructors run —
+/// drops the fibers that never started, and exits. Joining such a fiber
+/// returns `Err` with a message saying the runtime shut down.
+///
+/// ```
+/// let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
+/// let total = rt.block_on(|| {
+///     let hs: Vec<_> = (1..=4u32).map(|i| fiberio::spawn(move || i * 10)).collect();
+///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u32>()
+/// });
+/// assert_eq!(total, 100);
+/// rt.shutdown();
+/// ```
+pub struct Runtime {
+    core: RuntimeCore,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("workers", &self.workers()).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// A builder to configure a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::new()
+    }
+
+    /// A runtime with the default configuration (see [`RuntimeBuilder`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`RuntimeBuilder::build`].
+    pub fn new() -> io::Result<Self> {
+        Self::builder().build()
+    }
+
+    pub(crate) fn from_core(core: RuntimeCore) -> Self {
+        Self { core }
+    }
+
+    /// Spawns a fiber on this runtime (see [`crate::spawn`]).
+    ///
+    /// # Panics
+    ///
+    /// When the fiber's stack cannot be mapped; [`Builder::spawn`] returns
+    /// that error instead.
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match Builder::new().spawn_on(self.core.shared(), f) {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Runs `f` on a fiber of this runtime and blocks the calling thread (or
+    /// parks the calling fiber) until it returns; returns its result.
+    ///
+    /// Unlike `spawn`, `f` may borrow from the caller: `block_on` does not
+    /// return before `f` has finished or been dropped.
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic if `f` panics, and panics if the runtime shuts
+    /// down before `f` finishes or its stack cannot be mapped.
+    pub fn block_on<'a, F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'a,
+        T: Send + 'a,
+    {
+        block_on::block_on(self.core.shared(), f)
+    }
+
+    /// Number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.core.shared().workers.len()
+    }
+
+    /// A snapshot of each worker's counters, indexed by worker.
+    pub fn metrics(&self) -> Vec<WorkerMetrics> {
+        self.core.metrics()
+    }
+
+    /// Stops the runtime: every worker unwinds its fibers and exits; this
+    /// returns once they have (see the type's docs). Dropping the runtime
+    /// does the same.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
