@@ -1,5 +1,5 @@
 //! Race 10 of DESIGN.md section 3: a notify racing a waiter's enqueue in
-//! the sync primitives (`src/sync/wait_list.rs`, `raw_mutex.rs`,
+//! the sync primitives (`src/fiber/wait_list.rs`, `src/sync/raw_mutex.rs`,
 //! `condvar.rs`), run on the real `fiberio::sync` code through the user
 //! loom mode (fibers are loom threads).
 //!

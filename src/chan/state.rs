@@ -5,7 +5,7 @@
 //! A channel is a FIFO `queue` of values, an optional capacity, counts of
 //! live sending and receiving handles, and two [`WaitList`]s — blocked
 //! receivers and blocked senders — on the shared protocol of
-//! `sync/wait_list.rs` (race 10): a waker *grants* to the first waiter
+//! `fiber/wait_list.rs` (race 10): a waker *grants* to the first waiter
 //! whose wait it wins, under this lock, and wakes it after unlocking.
 //!
 //! - A **receiver's grant** is a reservation: `reserved` counts the values
