@@ -5,7 +5,7 @@
 //!
 //! The defence: register under the internal lock, re-check there, park;
 //! grant under the lock, wake after it. Each model has a broken variant,
-//! switched on in the same source (`fiberio::__loom::break_*`): the re-check
+//! switched on in the same source (`fiberio::__loom::mutate`): the re-check
 //! or the order removed, the wakeup is lost, and loom reports the deadlock.
 //!
 //! Bound: preemption bound 3. Each lost wakeup needs one preemption (between
@@ -78,7 +78,7 @@ fn mutex_hands_off_to_every_waiter() {
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_mutex_without_recheck_loses_the_unlock() {
-    __loom::break_mutex_recheck();
+    __loom::mutate(Some(__loom::Mutation::MutexNoRecheck));
     mutex_contention();
 }
 
@@ -90,7 +90,7 @@ fn condvar_never_loses_a_notify() {
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_condvar_unlocking_before_enqueue_loses_the_notify() {
-    __loom::break_condvar_order();
+    __loom::mutate(Some(__loom::Mutation::CondvarUnlockBeforeRegister));
     condvar_notify_vs_enqueue();
 }
 
@@ -120,6 +120,6 @@ fn channel_recv_never_misses_a_send() {
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_channel_recv_without_recheck_misses_the_send() {
-    __loom::break_channel_recheck();
+    __loom::mutate(Some(__loom::Mutation::ChannelRecvNoRecheck));
     channel_send_vs_recv();
 }

@@ -168,48 +168,7 @@ pub(crate) fn write<T>(l: &sync::RwLock<T>) -> sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Deliberate defects, switched on only by the loom models' broken
-/// variants (`loom-tests`), so that a model's teeth are tested on the very
-/// source the runtime runs. Outside loom, [`mutation::on`] is a constant
-/// `false` and the mutated branches compile away.
-pub(crate) mod mutation {
-    /// A defect a broken variant can switch on.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[cfg_attr(not(loom), allow(dead_code))]
-    pub(crate) enum Mutation {
-        /// `Condvar::wait` unlocks the mutex before queuing its waiter.
-        CondvarUnlockBeforeRegister,
-        /// A `Mutex` locker queues without re-checking for an unlock.
-        MutexNoRecheck,
-        /// A channel receiver queues without re-checking for a value.
-        ChannelRecvNoRecheck,
-    }
-
-    #[cfg(loom)]
-    std::thread_local! {
-        // loom runs a model's threads on the test's OS thread: a
-        // thread-local reaches every thread of one model, and no other test.
-        static ON: std::cell::Cell<Option<Mutation>> = const { std::cell::Cell::new(None) };
-    }
-
-    /// Whether defect `m` is switched on (never, outside loom).
-    #[inline(always)]
-    pub(crate) fn on(m: Mutation) -> bool {
-        #[cfg(loom)]
-        return ON.with(|on| on.get() == Some(m));
-        #[cfg(not(loom))]
-        {
-            let _ = m;
-            false
-        }
-    }
-
-    /// Switches defect `m` on (or all off) for models run on this thread.
-    #[cfg(loom)]
-    pub(crate) fn set(m: Option<Mutation>) {
-        ON.with(|on| on.set(m));
-    }
-}
+pub(crate) mod mutation;
 
 /// Takes the contents of a cell the caller holds by `&mut` — exclusive by
 /// the borrow checker, so without loom's access tracking: in a `Drop`

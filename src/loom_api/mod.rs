@@ -14,7 +14,7 @@
 //!   queue (races 7, 8);
 //! - `user_mode`: `fiberio::spawn` as a loom thread (the user loom mode);
 //! - `mutation`: switches for defects planted in the runtime's own source
-//!   (race 10's broken variants).
+//!   (every broken variant).
 
 mod mutation;
 mod park;
@@ -22,7 +22,7 @@ mod reactor;
 mod sched;
 mod user_mode;
 
-pub use mutation::{break_channel_recheck, break_condvar_order, break_mutex_recheck, unbreak};
+pub use mutation::{Mutation, mutate};
 pub use park::{
     ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,
     WAKE_WON_RUNNING, Waiter,

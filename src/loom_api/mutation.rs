@@ -1,27 +1,10 @@
 //! Switches for the deliberate defects of `crate::loom::mutation`, which
-//! some broken variants (race 10) turn on in the runtime's own source.
+//! the broken variants turn on in the runtime's own source.
 
-use crate::loom::mutation::{self, Mutation};
+pub use crate::loom::mutation::Mutation;
 
-/// Switches on, for the models run on this thread, `Condvar::wait`
-/// unlocking its mutex before queuing (race 10's broken variant).
-pub fn break_condvar_order() {
-    mutation::set(Some(Mutation::CondvarUnlockBeforeRegister));
-}
-
-/// Switches on a `Mutex` locker that queues without re-checking for an
-/// unlock (race 10's broken variant).
-pub fn break_mutex_recheck() {
-    mutation::set(Some(Mutation::MutexNoRecheck));
-}
-
-/// Switches on a channel receiver that queues without re-checking for a
-/// value under the lock: it misses a value sent in between (race 10).
-pub fn break_channel_recheck() {
-    mutation::set(Some(Mutation::ChannelRecvNoRecheck));
-}
-
-/// Switches every deliberate defect off again.
-pub fn unbreak() {
-    mutation::set(None);
+/// Switches defect `m` on (`None`: every defect off) for the models run on
+/// this thread — a model checked after this runs the mutated protocol.
+pub fn mutate(m: Option<Mutation>) {
+    crate::loom::mutation::set(m);
 }
