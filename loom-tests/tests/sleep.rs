@@ -1,9 +1,11 @@
 //! Races 7 and 8: a worker going to sleep against the threads that give
-//! it work — remote wakes through its inbox (7), fibers spawned into an
-//! unstarted queue any idle worker may steal (8). Worker sleep/notify
-//! (`src/sched/idle.rs`), the inbox and the unstarted queue are the
-//! runtime's; the eventfd is a loom counter that the model's "epoll_wait"
-//! reads.
+//! it work — remote wakes through its inbox (7), over one sleep and over
+//! several, and fibers spawned into an unstarted queue any idle worker
+//! may steal (8). Everything runs through `fiberio::__loom::Runtime`: the
+//! runtime's sleep/notify, inbox, unstarted queue and the glue around
+//! them — the worker's re-check, `wake_remote`, `submit`, `steal` — as
+//! `Worker` and `RuntimeShared` call them; only the eventfd is a counter
+//! that the model's "epoll_wait" reads.
 //!
 //! A worker that finds nothing *blocks* in `epoll_wait`; in the models it
 //! ends its thread instead, and the check at the end says whether that
@@ -13,81 +15,18 @@
 //! its inbox and the queues again before it next sleeps.
 #![cfg(loom)]
 
-use fiberio::__loom::{self as real, Inbox, UnstartedQueue};
+use fiberio::__loom::{Mutation, Runtime, mutate};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::*};
-use loom_tests::{broken, check};
-
-/// What the models need of worker sleep/notify.
-trait Sleep: Default + Send + Sync + 'static {
-    fn prepare_sleep(&self, sleepers: &AtomicUsize, recheck: impl FnOnce() -> bool) -> bool;
-    fn end_sleep(&self, sleepers: &AtomicUsize) -> bool;
-    fn notify(&self) -> bool;
-    fn notify_one<'a>(sleepers: &AtomicUsize, workers: impl IntoIterator<Item = &'a Self>) -> Option<usize>;
-}
-
-impl Sleep for real::SleepState {
-    fn prepare_sleep(&self, sleepers: &AtomicUsize, recheck: impl FnOnce() -> bool) -> bool {
-        real::SleepState::prepare_sleep(self, sleepers, recheck)
-    }
-    fn end_sleep(&self, sleepers: &AtomicUsize) -> bool {
-        real::SleepState::end_sleep(self, sleepers)
-    }
-    fn notify(&self) -> bool {
-        real::SleepState::notify(self)
-    }
-    fn notify_one<'a>(sleepers: &AtomicUsize, workers: impl IntoIterator<Item = &'a Self>) -> Option<usize> {
-        real::notify_one(sleepers, workers)
-    }
-}
-
-macro_rules! broken_sleep {
-    ($($t:ident),*) => {$(
-        impl Sleep for broken::$t {
-            fn prepare_sleep(&self, sleepers: &AtomicUsize, recheck: impl FnOnce() -> bool) -> bool {
-                broken::$t::prepare_sleep(self, sleepers, recheck)
-            }
-            fn end_sleep(&self, sleepers: &AtomicUsize) -> bool {
-                broken::$t::end_sleep(self, sleepers)
-            }
-            fn notify(&self) -> bool {
-                broken::$t::notify(self)
-            }
-            fn notify_one<'a>(sleepers: &AtomicUsize, workers: impl IntoIterator<Item = &'a Self>) -> Option<usize> {
-                broken::notify_one(sleepers, workers, broken::$t::notify)
-            }
-        }
-    )*};
-}
-broken_sleep!(SleepRecheckFirst, SleepNotifyByStore, SleepCountedAfterRecheck);
-
-/// One worker's shared half, as far as the models go.
-#[derive(Default)]
-struct Worker<S> {
-    sleep: S,
-    inbox: Inbox,
-    unstarted: UnstartedQueue,
-    /// The mocked eventfd: how many times it was written.
-    eventfd: AtomicUsize,
-}
-
-impl<S: Sleep> Worker<S> {
-    /// `WorkerShared::notify`: the notifier that wins writes the eventfd.
-    fn notify(&self) {
-        if self.sleep.notify() {
-            self.eventfd.fetch_add(1, Release);
-        }
-    }
-}
+use loom_tests::check;
 
 /// The preemption bound of [`remote_wake_model`] (see there).
 const REMOTE_WAKE_BOUND: Option<usize> = Some(4);
 
-/// Race 7: two threads wake fibers of one worker (inbox push, then notify,
-/// as `WorkerShared::wake_remote`) while it goes to sleep (`Worker::sleep`:
-/// announce, re-check the inbox, `epoll_wait`). Asserts: the worker never
-/// blocks with a fiber in its inbox and no eventfd write to wake it; a
-/// worker woken by the eventfd finds the fiber; one sleep costs at most one
+/// Race 7: two threads wake fibers of one worker (`wake_remote`: inbox
+/// push, then notify) while it goes to sleep (`Worker::sleep`: count,
+/// announce, re-check, `epoll_wait`). Asserts: the worker never blocks
+/// with a fiber in its inbox and no eventfd write to wake it; a worker
+/// woken by the eventfd finds the fiber; one sleep costs at most one
 /// eventfd write however many wake it (coalescing).
 ///
 /// Bound: 4 preemptions (switches at blocking points — a held lock, a
@@ -95,35 +34,34 @@ const REMOTE_WAKE_BOUND: Option<usize> = Some(4);
 /// its announce and its re-check and a waker between its push and its
 /// notify: the broken variants are caught from bound 2 (re-check first)
 /// and 0 (notify by store). 4 leaves two of margin and takes seconds;
-/// the exhaustive run (`FIBERIO_LOOM_EXHAUSTIVE=1`) also passes, in over a
-/// minute (README.md).
-fn remote_wake_model<S: Sleep>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let w = Arc::new(Worker::<S>::default());
-        let sleepers = Arc::new(AtomicUsize::new(0));
+/// the exhaustive run (`FIBERIO_LOOM_EXHAUSTIVE=1`) also passes
+/// (README.md).
+fn remote_wake_model(m: Option<Mutation>) {
+    mutate(m);
+    check(REMOTE_WAKE_BOUND, || {
+        let rt = Arc::new(Runtime::new(1));
         let wakers: Vec<_> = (0..2u32)
             .map(|slot| {
-                let w = w.clone();
+                let rt = rt.clone();
                 loom::thread::spawn(move || {
-                    w.inbox.push(slot);
-                    w.notify();
+                    rt.wake_remote(0, slot);
                 })
             })
             .collect();
-        let may_block = w.sleep.prepare_sleep(&sleepers, || w.inbox.is_pending());
+        let may_block = rt.prepare_sleep(0);
         // `epoll_wait` returns at once if the eventfd was written; if not,
         // the worker blocks here, and the check below says if it wakes.
-        let blocked = may_block && w.eventfd.load(Acquire) == 0;
+        let blocked = may_block && rt.eventfd(0) == 0;
         if !blocked {
-            let woken = w.inbox.drain();
+            let woken = rt.drain_inbox(0);
             assert!(
                 !may_block || !woken.is_empty(),
                 "remote wake: woken by the eventfd, the inbox looked empty"
             );
-            w.sleep.end_sleep(&sleepers);
+            rt.end_sleep(0);
         }
         wakers.into_iter().for_each(|h| h.join().unwrap());
-        let writes = w.eventfd.load(Relaxed);
+        let writes = rt.eventfd(0);
         assert!(writes <= 1, "remote wake: two eventfd writes for one sleep (not coalesced)");
         assert!(
             !blocked || writes == 1,
@@ -134,19 +72,118 @@ fn remote_wake_model<S: Sleep>(preemptions: Option<usize>) {
 
 #[test]
 fn remote_wake_never_lost_and_coalesced() {
-    remote_wake_model::<real::SleepState>(REMOTE_WAKE_BOUND);
+    remote_wake_model(None);
 }
 
 #[test]
 #[should_panic(expected = "remote wake lost")]
 fn broken_recheck_before_announce_is_caught() {
-    remote_wake_model::<broken::SleepRecheckFirst>(REMOTE_WAKE_BOUND);
+    remote_wake_model(Some(Mutation::SleepRecheckFirst));
 }
 
 #[test]
 #[should_panic(expected = "not coalesced")]
 fn broken_notify_by_store_is_caught() {
-    remote_wake_model::<broken::SleepNotifyByStore>(REMOTE_WAKE_BOUND);
+    remote_wake_model(Some(Mutation::SleepNotifyByStore));
+}
+
+/// Sleep rounds of the worker in [`inbox_rounds_model`].
+const INBOX_ROUNDS: usize = 3;
+
+/// The preemption bound of [`inbox_rounds_model`] (see there).
+const INBOX_ROUNDS_BOUND: Option<usize> = Some(3);
+
+/// Race 7 over several sleeps: one worker loops — drain its inbox
+/// (`Worker::gather`), count, announce, re-check, `epoll_wait` (which
+/// reads the eventfd), end the sleep — up to three rounds, while one
+/// thread wakes two of its fibers one after the other and another thread
+/// a third. Asserts: no wake is lost across rounds (the worker never
+/// blocks with a fiber in its inbox and no eventfd write pending), every
+/// eventfd write belongs to one sleep that ends notified (at most one
+/// write per sleep), and every fiber is drained once.
+///
+/// Bound: 3 preemptions. Hiding a push from the next round's re-check
+/// (`InboxClearAfterUnlock`) needs the worker interrupted between its
+/// drain and its clear and the waker run in between: caught from bound 1;
+/// two writes in one sleep (`SleepNotifyByStore`) from bound 0.
+fn inbox_rounds_model(m: Option<Mutation>) {
+    mutate(m);
+    check(INBOX_ROUNDS_BOUND, || {
+        let rt = Arc::new(Runtime::new(1));
+        let wakers: Vec<_> = [&[0u32, 1][..], &[2]]
+            .map(|slots| {
+                let rt = rt.clone();
+                loom::thread::spawn(move || {
+                    for &slot in slots {
+                        rt.wake_remote(0, slot);
+                    }
+                })
+            })
+            .into();
+        let mut drained = Vec::new();
+        // Sleeps that ended with a notifier's write, and whether the last
+        // one blocks (`epoll_wait` found the eventfd unwritten).
+        let mut notified_sleeps = 0;
+        let mut blocked = false;
+        // Eventfd writes the worker's `epoll_wait`s read.
+        let mut writes = 0;
+        for _ in 0..INBOX_ROUNDS {
+            drained.extend(rt.drain_inbox(0));
+            if rt.prepare_sleep(0) {
+                let read = rt.read_eventfd(0);
+                writes += read;
+                if read == 0 {
+                    blocked = true;
+                    break;
+                }
+            }
+            notified_sleeps += usize::from(rt.end_sleep(0));
+        }
+        wakers.into_iter().for_each(|h| h.join().unwrap());
+        let pending = rt.eventfd(0);
+        if blocked {
+            // Any later write wakes the blocked worker; its sleep ends then.
+            assert!(
+                pending > 0 || !rt.inbox_pending(0),
+                "inbox rounds: a wake lost — the worker blocks with a fiber in its inbox and no eventfd write"
+            );
+            notified_sleeps += usize::from(rt.end_sleep(0));
+        }
+        drained.extend(rt.drain_inbox(0));
+        drained.sort_unstable();
+        let woken = drained.len();
+        drained.dedup();
+        assert_eq!(woken, drained.len(), "inbox rounds: a fiber drained twice");
+        assert_eq!(drained, [0, 1, 2], "inbox rounds: a wake lost — a fiber never leaves the inbox");
+        // Each write follows the one notify that won against one sleep,
+        // and that sleep ends notified.
+        let writes = writes + pending;
+        assert!(
+            writes <= notified_sleeps,
+            "inbox rounds: {writes} eventfd writes for {notified_sleeps} notified sleeps (not coalesced)"
+        );
+        assert!(
+            writes >= notified_sleeps,
+            "inbox rounds: {notified_sleeps} sleeps ended notified, with {writes} eventfd writes"
+        );
+    });
+}
+
+#[test]
+fn inbox_wakes_survive_sleep_rounds() {
+    inbox_rounds_model(None);
+}
+
+#[test]
+#[should_panic(expected = "inbox rounds: a wake lost")]
+fn broken_inbox_clear_after_unlock_is_caught() {
+    inbox_rounds_model(Some(Mutation::InboxClearAfterUnlock));
+}
+
+#[test]
+#[should_panic(expected = "not coalesced")]
+fn broken_notify_by_store_over_rounds_is_caught() {
+    inbox_rounds_model(Some(Mutation::SleepNotifyByStore));
 }
 
 /// How an idle worker's turn in the race 8 model ended.
@@ -167,11 +204,11 @@ const ROUNDS: usize = 2;
 /// The preemption bound of [`spawn_model`] (see there).
 const SPAWN_BOUND: Option<usize> = Some(3);
 
-/// Race 8: worker 0 is busy running a fiber that spawns; its `runnext`
-/// is taken, so the new fiber spills into its unstarted queue, and the
-/// spawner wakes one sleeper to steal it (`Worker::push_local`,
-/// `RuntimeShared::notify_sleeper`). Meanwhile workers 1 and 2 run out of
-/// work and go to sleep (`Worker::run`: steal, else `Worker::sleep` —
+/// Race 8: worker 0 is busy running a fiber, and a thread outside the
+/// runtime spawns onto it (`RuntimeShared::submit`: the fiber goes to
+/// the next worker in turn, worker 0, whose notify finds it awake, so the
+/// spawner wakes one sleeper to steal). Meanwhile workers 1 and 2 run out
+/// of work and go to sleep (`Worker::run`: steal, else `Worker::sleep` —
 /// count and announce, re-check every unstarted queue under its lock).
 /// Asserts: the fiber is stolen, or a worker still looks for it, or a
 /// sleeping worker's eventfd was written — never every idle worker asleep
@@ -180,27 +217,21 @@ const SPAWN_BOUND: Option<usize> = Some(3);
 /// Bound: 3 preemptions (switches at blocking points come free). A lost
 /// spawn needs the spawner interrupted between its push and its read of
 /// the sleeper count, and a sleeper inside its count / announce / re-check
-/// sequence: both broken variants are caught from bound 2. 3 leaves one of
-/// margin at a few seconds; 4 passes too, in about four times as long
-/// (README.md).
-fn spawn_model<S: Sleep>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let workers: Arc<[Worker<S>; 3]> = Arc::new(Default::default());
-        let sleepers = Arc::new(AtomicUsize::new(0));
+/// sequence: every broken variant is caught from bound 2 or less. 3
+/// leaves one of margin at a few seconds (README.md).
+fn spawn_model(m: Option<Mutation>) {
+    mutate(m);
+    check(SPAWN_BOUND, || {
+        let rt = Arc::new(Runtime::new(3));
         let idle: Vec<_> = [1, 2]
             .map(|me| {
-                let (workers, sleepers) = (workers.clone(), sleepers.clone());
-                loom::thread::spawn(move || idle_worker(&workers, &sleepers, me))
+                let rt = rt.clone();
+                loom::thread::spawn(move || idle_worker(&rt, me))
             })
             .into();
-        // Worker 0's fiber spawns: the fiber spills into the shared queue.
-        workers[0].unstarted.push(7);
-        if let Some(i) = S::notify_one(&sleepers, workers.iter().map(|w| &w.sleep)) {
-            workers[i].eventfd.fetch_add(1, Release);
-        }
+        assert_eq!(rt.submit(7), None, "not shut down");
         let ends: Vec<Idle> = idle.into_iter().map(|h| h.join().unwrap()).collect();
-        let wakes_pending =
-            [1, 2].map(|i| ends[i - 1] == Idle::Asleep && workers[i].eventfd.load(Relaxed) > 0);
+        let wakes_pending = [1, 2].map(|i| ends[i - 1] == Idle::Asleep && rt.eventfd(i) > 0);
         assert!(
             ends.contains(&Idle::Ran) || ends.contains(&Idle::Looking) || wakes_pending.contains(&true),
             "spawn lost: every idle worker sleeps with a stealable fiber queued and no notify pending"
@@ -209,36 +240,38 @@ fn spawn_model<S: Sleep>(preemptions: Option<usize>) {
 }
 
 /// An idle worker's loop: steal, else sleep (`Worker::run`, `Worker::sleep`).
-fn idle_worker<S: Sleep>(workers: &[Worker<S>; 3], sleepers: &AtomicUsize, me: usize) -> Idle {
-    let w = &workers[me];
+fn idle_worker(rt: &Runtime, me: usize) -> Idle {
     for _ in 0..ROUNDS {
-        let victims = (1..3).map(|i| &workers[(me + i) % 3]);
-        if victims.map(|v| v.unstarted.steal_half()).any(|stolen| !stolen.is_empty()) {
+        if rt.steal(me) > 0 {
             return Idle::Ran;
         }
-        let may_block =
-            w.sleep.prepare_sleep(sleepers, || workers.iter().any(|q| !q.unstarted.is_empty_locked()));
-        if may_block && w.eventfd.swap(0, Acquire) == 0 {
+        if rt.prepare_sleep(me) && rt.read_eventfd(me) == 0 {
             return Idle::Asleep;
         }
-        w.sleep.end_sleep(sleepers);
+        rt.end_sleep(me);
     }
     Idle::Looking
 }
 
 #[test]
 fn spawned_fiber_always_taken() {
-    spawn_model::<real::SleepState>(SPAWN_BOUND);
+    spawn_model(None);
 }
 
 #[test]
 #[should_panic(expected = "spawn lost")]
 fn broken_counted_after_recheck_is_caught() {
-    spawn_model::<broken::SleepCountedAfterRecheck>(SPAWN_BOUND);
+    spawn_model(Some(Mutation::SleepCountedAfterRecheck));
 }
 
 #[test]
 #[should_panic(expected = "spawn lost")]
 fn broken_recheck_before_announce_loses_a_spawn() {
-    spawn_model::<broken::SleepRecheckFirst>(SPAWN_BOUND);
+    spawn_model(Some(Mutation::SleepRecheckFirst));
+}
+
+#[test]
+#[should_panic(expected = "spawn lost")]
+fn broken_submit_notify_before_push_is_caught() {
+    spawn_model(Some(Mutation::SubmitNotifyBeforePush));
 }

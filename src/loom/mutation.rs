@@ -20,6 +20,22 @@ pub enum Mutation {
     MutexNoRecheck,
     /// A channel receiver queues without re-checking for a value.
     ChannelRecvNoRecheck,
+
+    // sched/ (races 7, 8; the worker's commit and shutdown)
+    /// `SleepState::prepare_sleep` re-checks for work before announcing.
+    SleepRecheckFirst,
+    /// `SleepState::notify` claims the wake by load + store, not a CAS.
+    SleepNotifyByStore,
+    /// `SleepState::prepare_sleep` joins the sleeper count after its re-check.
+    SleepCountedAfterRecheck,
+    /// `Inbox::drain_into` clears its pending flag after unlocking.
+    InboxClearAfterUnlock,
+    /// `Workers::submit` wakes the target worker before pushing the fiber.
+    SubmitNotifyBeforePush,
+    /// The worker files a park whose commit failed as parked (`file`).
+    CommitFailureParks,
+    /// `UnstartedQueue::close` takes the fibers but leaves the queue open.
+    QueueCloseLeavesOpen,
 }
 
 #[cfg(loom)]

@@ -10,8 +10,9 @@
 //!   [`Waiter`]s are the runtime's own (races 1–5);
 //! - `reactor`: the readiness token and the poll descriptor — tokens, FIFO
 //!   waiters, generation (races 5, 6, 9, 11);
-//! - `sched`: worker sleep/notify, the remote inbox and the unstarted
-//!   queue (races 7, 8);
+//! - `sched`: a runtime's workers without threads — sleep/notify with the
+//!   worker's re-check, remote wakes, submit, stealing, the worker's
+//!   commit of a park and its shutdown (races 5, 7, 8);
 //! - `user_mode`: `fiberio::spawn` as a loom thread (the user loom mode);
 //! - `mutation`: switches for defects planted in the runtime's own source
 //!   (every broken variant).
@@ -28,5 +29,5 @@ pub use park::{
     WAKE_WON_RUNNING, Waiter,
 };
 pub use reactor::{Dir, PollDesc, Readiness, Snapshot};
-pub use sched::{Inbox, SleepState, UnstartedQueue, notify_one};
+pub use sched::{Fiber, Runnext, Runtime};
 pub(crate) use user_mode::spawn_fiber;

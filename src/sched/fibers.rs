@@ -1,5 +1,9 @@
-//! The fibers a worker owns: coroutine slots, the fiber entry point, and
-//! the completion of fibers that never run.
+//! The fibers a worker owns: coroutine slots, the fiber entry point, what
+//! becomes of a fiber that suspends ([`file`], the worker's half of the
+//! two-phase park), and the completion of fibers at shutdown ([`abandon`]
+//! for those that never ran, [`shut_down`] for started ones). `file` and
+//! `shut_down` take the context switch as a closure, so the loom models
+//! run them as the worker does.
 //!
 //! A started fiber is a corosensei `Coroutine` in one slot of its worker's
 //! [`Fibers`] slab; the slot index is how wakers name it (run queue, inbox).
@@ -21,10 +25,11 @@ use corosensei::{Coroutine, Yielder};
 
 use super::queue::Unstarted;
 use crate::fiber::local::clear_current;
-use crate::fiber::park::Seq;
+use crate::fiber::park::{ParkState, Seq};
 use crate::fiber::task::Output;
 use crate::fiber::task::Task;
 use crate::fiber::{drop_or_abort, shutdown_output};
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::Arc;
 use crate::stack::FiberStack;
 
@@ -35,6 +40,38 @@ pub(crate) enum Request {
     Yield,
     /// Commit my wait `seq` (two-phase park) and run me when it is woken.
     Park(Seq),
+}
+
+/// What became of a fiber that suspended ([`file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filed {
+    /// It yielded: back on the run queue.
+    Yielded,
+    /// Its park's commit lost to a wake: back on the run queue at once.
+    ParkRace,
+    /// Parked: the wake that wins schedules it.
+    Parked,
+}
+
+/// Back on the worker's stack after a fiber suspended with `request`: a
+/// yield is runnable at once; a park is committed (two-phase park, races 1
+/// and 2) — if a wake won since the fiber opened its wait, the commit
+/// fails, the waker left the fiber to this worker, and it is runnable at
+/// once; else it stays parked until the wake that wins schedules it.
+/// `requeue` puts a runnable fiber back on the run queue.
+#[inline(always)]
+pub(crate) fn file(request: Request, park: &ParkState, requeue: impl FnOnce()) -> Filed {
+    let filed = match request {
+        Request::Yield => Filed::Yielded,
+        Request::Park(seq) if park.commit(seq) => return Filed::Parked,
+        Request::Park(_) if mutation::on(Mutation::CommitFailureParks) => {
+            // BROKEN: the woken fiber is left parked; nobody runs it.
+            return Filed::Parked;
+        }
+        Request::Park(_) => Filed::ParkRace,
+    };
+    requeue();
+    filed
 }
 
 /// A fiber's coroutine: resumed with `()`, yields a [`Request`].
@@ -119,6 +156,19 @@ pub(crate) fn abandon(fiber: Unstarted) {
     drop_or_abort(body);
     drop(stack);
     task.join.complete(shutdown_output());
+}
+
+/// Shuts down a started fiber (race 5): closes its park state — its open
+/// wait ends with `Reason::Shutdown`, a later one fails at once, a late
+/// wake loses — unwinds it with `unwind` (the fiber cannot suspend
+/// again), and completes its joiner with the shutdown error unless the
+/// fiber produced a result.
+pub(crate) fn shut_down(task: &Task, unwind: impl FnOnce()) {
+    task.park.close();
+    unwind();
+    if !task.join.is_done() {
+        task.join.complete(shutdown_output());
+    }
 }
 
 /// The first code a fiber runs, on its own stack.

@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
@@ -28,7 +29,7 @@ impl Inbox {
     }
 
     /// Any thread: hands a woken fiber to the worker. The caller must then
-    /// notify the worker (`SleepState::notify`).
+    /// notify the worker (`idle::wake_remote` does both).
     pub(crate) fn push(&self, slot: u32) {
         let mut slots = crate::loom::lock(&self.slots);
         slots.push(slot);
@@ -44,6 +45,18 @@ impl Inbox {
     pub(crate) fn drain_into(&self, run_queue: &mut VecDeque<u32>) -> usize {
         if !self.is_pending() {
             return 0;
+        }
+        if mutation::on(Mutation::InboxClearAfterUnlock) {
+            // BROKEN: a push between the unlock and the clear is hidden
+            // from the worker's next sleep re-check.
+            let n = {
+                let mut slots = crate::loom::lock(&self.slots);
+                let n = slots.len();
+                run_queue.extend(slots.drain(..));
+                n
+            };
+            self.pending.store(false, SeqCst);
+            return n;
         }
         let mut slots = crate::loom::lock(&self.slots);
         self.pending.store(false, SeqCst);

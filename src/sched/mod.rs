@@ -20,7 +20,7 @@
 
 mod config;
 mod context;
-mod fibers;
+pub(crate) mod fibers;
 pub(crate) mod idle;
 pub(crate) mod inbox;
 mod metrics;

@@ -81,11 +81,8 @@ impl Worker {
     /// Announces sleep, re-checks for work, and blocks in `epoll_wait`
     /// until the next timer if there is none (races 7 and 8).
     pub(super) fn sleep(&self) {
-        let sleep = &self.shared.sleep;
-        let idle = sleep.prepare_sleep(&self.rt.sleepers, || {
-            self.shared.inbox.is_pending() || self.rt.any_unstarted() || self.rt.is_shutdown()
-        });
-        if idle {
+        let workers = self.rt.workers();
+        if workers.prepare_sleep(&self.shared) {
             // Still announced throughout: a notifier writes the eventfd, so
             // the second wait below returns at once if work came meanwhile.
             // Block again only after a first wait that saw nothing at all
@@ -99,7 +96,7 @@ impl Worker {
                 self.poll(self.sleep_timeout());
             }
         }
-        sleep.end_sleep(&self.rt.sleepers);
+        workers.end_sleep(&self.shared);
     }
 
     /// How long a sleeping worker may block: until its next timer.

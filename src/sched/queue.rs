@@ -19,14 +19,22 @@
 //! The queue is generic over what it holds only so the loom models
 //! (`loom-tests/`) can run this very code with plain numbers for fibers.
 //!
-//! Once the worker shuts down it closes its queue: a push after that is
-//! refused and handed back, so the spawner can complete the fiber with a
-//! shutdown error instead of leaving its joiner waiting forever.
+//! Once the worker shuts down it closes its queue ([`close_unstarted`]): a
+//! push after that is refused and handed back, so the spawner can complete
+//! the fiber with a shutdown error instead of leaving its joiner waiting
+//! forever. A close and a push are ordered by the queue's lock: the fiber
+//! is either in what `close` returns, or refused.
+//!
+//! [`push_local`] is a worker's own spawn (its `runnext` slot first); the
+//! spawner's wake of a sleeper and stealing are in `idle.rs`
+//! (`Workers::submit`, `Workers::steal`), where the loom models run them.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 
 use crate::fiber::task::{Output, Task};
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
 use crate::stack::FiberStack;
@@ -123,8 +131,50 @@ impl<T> UnstartedQueue<T> {
     /// Refuses further pushes and returns what is queued.
     pub(crate) fn close(&self) -> VecDeque<T> {
         let mut inner = crate::loom::lock(&self.inner);
-        inner.closed = true;
+        if mutation::on(Mutation::QueueCloseLeavesOpen) {
+            // BROKEN: the queued fibers are taken but the queue stays open;
+            // a later push is neither run nor completed.
+        } else {
+            inner.closed = true;
+        }
         self.len.store(0, Relaxed);
         std::mem::take(&mut inner.fibers)
     }
+}
+
+/// A worker's own spawn: the new fiber takes the `runnext` slot if it is
+/// free, else goes to the worker's shared queue behind the one waiting
+/// there. Returns whether it spilled into the queue (work an idle worker
+/// could steal), or the fiber back if the queue is closed.
+pub(crate) fn push_local<T>(
+    runnext: &Cell<Option<T>>,
+    queue: &UnstartedQueue<T>,
+    fiber: T,
+) -> Result<bool, T> {
+    match runnext.take() {
+        None => {
+            runnext.set(Some(fiber));
+            Ok(false)
+        }
+        Some(waiting) => {
+            runnext.set(Some(waiting));
+            queue.push(fiber)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Worker, shutting down: closes its unstarted queue — a push from now on
+/// is refused, and its spawner completes the fiber (`Workers::submit`) —
+/// and completes every fiber that never started with `abandon`: first
+/// the one in its `runnext` slot, then the queued ones.
+pub(crate) fn close_unstarted<T>(
+    runnext: &Cell<Option<T>>,
+    queue: &UnstartedQueue<T>,
+    mut abandon: impl FnMut(T),
+) {
+    if let Some(fiber) = runnext.take() {
+        abandon(fiber);
+    }
+    queue.close().into_iter().for_each(abandon);
 }

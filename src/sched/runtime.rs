@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::config::Config;
 use super::context;
 use super::fibers::abandon;
+use super::idle::Workers;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
 use super::stall::{RetireOnDrop, Watchdog};
@@ -46,10 +47,16 @@ impl RuntimeShared {
         self.stack_pool.stack_size()
     }
 
-    /// Whether any worker has an unstarted fiber: the sleep re-check,
-    /// under each queue's lock (see `queue.rs` for why that suffices).
-    pub(crate) fn any_unstarted(&self) -> bool {
-        self.workers.iter().any(|w| !w.unstarted.is_empty_locked())
+    /// The workers as sleep/notify sees them (`idle.rs`): where the sleep
+    /// re-check, the spawner's wakes, stealing and the shutdown broadcast
+    /// are written.
+    pub(crate) fn workers(&self) -> Workers<'_, WorkerShared> {
+        Workers {
+            workers: &self.workers,
+            sleepers: &self.sleepers,
+            shutdown: &self.shutdown,
+            next_remote: &self.next_remote,
+        }
     }
 
     /// This thread's worker, if it is one of this runtime's.
@@ -94,41 +101,11 @@ impl RuntimeShared {
     /// fibers (see `Worker::push_local`), else on the next worker in turn.
     /// A lone new fiber runs next on its spawner's worker (cheap
     /// spawn+join); a second one waiting is work another core could do now,
-    /// so it wakes a sleeping worker to steal. After shutdown the fiber is
-    /// completed at once with the shutdown error.
+    /// so it wakes a sleeping worker to steal (`Workers::submit`). After
+    /// shutdown the fiber is completed at once with the shutdown error.
     fn submit(&self, local: Option<&Worker>, fiber: Unstarted) {
-        let (pushed, notify_target) = match local {
-            Some(w) => (w.push_local(fiber), None),
-            None => {
-                let target = &self.workers[self.next_remote.fetch_add(1, SeqCst) % self.workers.len()];
-                (target.unstarted.push(fiber).map(|before| before >= 1), Some(target))
-            }
-        };
-        match pushed {
-            Err(fiber) => abandon(fiber),
-            Ok(crowded) => {
-                // An awake target may be busy for long: let a sleeping worker
-                // come and steal (Go's `wakep`), as for a crowded queue.
-                let target_awake = notify_target.is_some_and(|t| !t.notify());
-                if crowded || target_awake {
-                    self.notify_sleeper();
-                }
-            }
-        }
-    }
-
-    /// Wakes one sleeping worker, if any sleeps, so it can steal.
-    fn notify_sleeper(&self) {
-        if let Some(i) = super::idle::notify_one(&self.sleepers, self.workers.iter().map(|w| &w.sleep)) {
-            self.workers[i].write_eventfd();
-        }
-    }
-
-    fn begin_shutdown(&self) {
-        self.shutdown.store(true, SeqCst);
-        for w in &self.workers {
-            w.notify();
-        }
+        let push_local = local.map(|w| |fiber| w.push_local(fiber));
+        self.workers().submit(fiber, push_local, abandon);
     }
 }
 
@@ -193,7 +170,7 @@ impl RuntimeCore {
 
 impl Drop for RuntimeCore {
     fn drop(&mut self) {
-        self.shared.begin_shutdown();
+        self.shared.workers().begin_shutdown();
         if let Some(watchdog) = self.watchdog.take() {
             watchdog.stop();
         }

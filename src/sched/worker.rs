@@ -28,17 +28,16 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
-use super::fibers::{FiberSlot, Fibers, Request, abandon, fiber_main};
-use super::idle::SleepState;
+use super::fibers::{self, FiberSlot, Fibers, Filed, Request, abandon, fiber_main};
+use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
 use super::metrics::Counters;
 use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
-use super::queue::{Unstarted, UnstartedQueue};
+use super::queue::{self, Unstarted, UnstartedQueue};
 use super::runtime::RuntimeShared;
 use super::stall::RunRecord;
 use crate::fiber::carrier::{self, Carrier};
 use crate::fiber::park::Seq;
-use crate::fiber::shutdown_output;
 use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter::Waiter;
 use crate::loom::sync::Arc;
@@ -85,31 +84,35 @@ impl WorkerShared {
         Ok(shared)
     }
 
-    /// Wakes the worker if it sleeps (one eventfd write per sleep at most).
-    /// Returns whether this call wrote the eventfd.
-    pub(crate) fn notify(&self) -> bool {
-        if !self.sleep.notify() {
-            return false;
-        }
-        self.write_eventfd();
-        true
+    /// Any thread but the worker's own: hands it a woken fiber.
+    pub(crate) fn wake_remote(&self, slot: u32) {
+        self.counters.remote_wakes.bump_shared();
+        idle::wake_remote(self, slot);
+    }
+}
+
+/// What sleep/notify needs of a worker (`idle.rs`).
+impl Sleeper for WorkerShared {
+    type Fiber = Unstarted;
+
+    fn sleep_state(&self) -> &SleepState {
+        &self.sleep
     }
 
-    /// Writes the eventfd of a worker whose `SleepState::notify` this
-    /// thread won (`notify`, `idle::notify_one`).
-    pub(crate) fn write_eventfd(&self) {
+    fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    fn unstarted(&self) -> &UnstartedQueue {
+        &self.unstarted
+    }
+
+    fn write_eventfd(&self) {
         self.counters.eventfd_writes.bump_shared();
         if let Err(e) = self.poller.wake() {
             // Only EBADF/EFAULT-class errors remain here: a broken runtime.
             panic!("fiberio: cannot wake worker {}: {e}", self.index);
         }
-    }
-
-    /// Any thread but the worker's own: hands it a woken fiber.
-    pub(crate) fn wake_remote(&self, slot: u32) {
-        self.inbox.push(slot);
-        self.counters.remote_wakes.bump_shared();
-        self.notify();
     }
 }
 
@@ -246,17 +249,7 @@ impl Worker {
         if self.closed.get() {
             return Err(fiber);
         }
-        let spilled = match self.runnext.take() {
-            None => {
-                self.runnext.set(Some(fiber));
-                false
-            }
-            Some(waiting) => {
-                self.runnext.set(Some(waiting));
-                self.shared.unstarted.push(fiber)?;
-                true
-            }
-        };
+        let spilled = queue::push_local(&self.runnext, &self.shared.unstarted, fiber)?;
         self.run_queue.borrow_mut().push_back(START_UNSTARTED);
         Ok(spilled)
     }
@@ -308,19 +301,13 @@ impl Worker {
         self.clear_running();
         match result {
             CoroutineResult::Yield(request) => {
-                let runnable = match request {
-                    Request::Yield => true,
-                    // SAFETY: the slot is live: the fiber is parked in it.
-                    Request::Park(seq) => !unsafe { &*addr_of!((*slot).task) }.park.commit(seq),
-                };
+                // SAFETY: the slot is live: the fiber is suspended in it.
+                let park = &unsafe { &*addr_of!((*slot).task) }.park;
                 let counters = &self.shared.counters;
-                if runnable {
-                    if matches!(request, Request::Park(_)) {
-                        counters.park_races.bump();
-                    }
-                    self.run_queue.borrow_mut().push_back(index);
-                } else {
-                    counters.parks.bump();
+                match fibers::file(request, park, || self.run_queue.borrow_mut().push_back(index)) {
+                    Filed::Yielded => {}
+                    Filed::ParkRace => counters.park_races.bump(),
+                    Filed::Parked => counters.parks.bump(),
                 }
             }
             CoroutineResult::Return(()) => {
@@ -353,51 +340,38 @@ impl Worker {
 
     /// Takes half the unstarted fibers of the first worker that has some.
     fn steal(&self) -> bool {
-        let workers = &self.rt.workers;
-        let me = self.shared.index;
-        for i in 1..workers.len() {
-            let victim = &workers[(me + i) % workers.len()];
-            let stolen = victim.unstarted.steal_half();
-            if stolen.is_empty() {
-                continue;
+        match self.rt.workers().steal(self.shared.index, abandon) {
+            Stolen::Nothing => false,
+            Stolen::Refused(n) => {
+                self.shared.counters.steals.add(n as u64);
+                false
             }
-            let n = stolen.len();
-            self.shared.counters.steals.add(n as u64);
-            if let Err(back) = self.shared.unstarted.push_batch(stolen) {
-                back.into_iter().for_each(abandon);
-                return false;
+            Stolen::Queued(n) => {
+                self.shared.counters.steals.add(n as u64);
+                self.run_queue.borrow_mut().extend(std::iter::repeat_n(START_UNSTARTED, n));
+                true
             }
-            self.run_queue.borrow_mut().extend(std::iter::repeat_n(START_UNSTARTED, n));
-            return true;
         }
-        false
     }
 
     /// Unwinds every fiber of this worker and drops every unstarted one.
     fn shutdown(&self) {
         self.closed.set(true);
-        if let Some(fiber) = self.runnext.take() {
-            abandon(fiber);
-        }
-        for fiber in self.shared.unstarted.close() {
-            abandon(fiber);
-        }
+        queue::close_unstarted(&self.runnext, &self.shared.unstarted, abandon);
         self.unwinding.set(true);
         let live = self.fibers.borrow().live_newest_first();
         for index in live {
             let (slot, _) = self.enter(index);
             // SAFETY: `slot` is live (see `enter`); field pointers only.
             let (coro, task) = unsafe { (&mut *addr_of_mut!((*slot).coro), &*addr_of!((*slot).task)) };
-            task.park.close();
             // Runs the fiber's destructors on its own stack; the fiber cannot
             // suspend again (`unwinding`), so this returns once it is unwound.
-            coro.force_unwind();
-            self.clear_running();
-            self.shared.run.retire();
+            fibers::shut_down(task, || {
+                coro.force_unwind();
+                self.clear_running();
+                self.shared.run.retire();
+            });
             let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
-            if !task.join.is_done() {
-                task.join.complete(shutdown_output());
-            }
             self.stacks.borrow_mut().put(coro.into_stack());
             drop(task);
         }

@@ -4,10 +4,8 @@
 
 mod park;
 mod reactor;
-mod sched;
 
 pub use park::{ParkCloseByStore, ParkCommitByStore, ReadinessUntickedClear};
 pub use reactor::{
     DispatchChecksGenerationEarly, DispatchIgnoresGeneration, PdNoPassOn, PdWakesBeforeClosing,
 };
-pub use sched::{SleepCountedAfterRecheck, SleepNotifyByStore, SleepRecheckFirst, notify_one};
