@@ -67,6 +67,8 @@ fn broken_commit_failure_parks_is_caught() {
 
 /// The fiber a spawner queues during the shutdown.
 const NEW: u32 = 7;
+/// A fiber spawned on worker 0 before, waiting in its `runnext` slot.
+const NEXT: u32 = 8;
 
 /// Sleep rounds of the worker in [`shutdown_model`].
 const SHUTDOWN_ROUNDS: usize = 2;
@@ -89,7 +91,7 @@ enum End {
 /// a wake of every sleeping worker) while a thread outside it spawns a
 /// fiber onto worker 0 (`RuntimeShared::submit`) and wakes a fiber parked
 /// there. Worker 0 runs its loop (`Worker::run`): gather its inbox, run
-/// its fibers while the flag is down, else sleep (count, announce,
+/// its fibers (`runnext` first) while the flag is down, else sleep (count, announce,
 /// re-check — the flag too — and `epoll_wait`); once it sees the flag it
 /// shuts down (`Worker::shutdown`: closes its unstarted queue and
 /// completes the fibers that never started, closes each live fiber's
@@ -122,6 +124,7 @@ fn shutdown_model(m: Option<Mutation>) {
             loom::thread::spawn(move || rt.begin_shutdown())
         };
         let runnext = Runnext::default();
+        assert_eq!(rt.submit_local(0, &runnext, NEXT), None, "not shut down");
         let (mut ran, mut abandoned) = (Vec::new(), Vec::new());
         let mut live = Some(parked.clone());
         let mut end = End::Looking;
@@ -133,7 +136,7 @@ fn shutdown_model(m: Option<Mutation>) {
                 fiber.complete();
             }
             while !rt.is_shutdown()
-                && let Some(fiber) = rt.pop(0)
+                && let Some(fiber) = runnext.take().or_else(|| rt.pop(0))
             {
                 ran.push(fiber);
             }
@@ -158,13 +161,15 @@ fn shutdown_model(m: Option<Mutation>) {
             end != End::Asleep || wake_coming,
             "shutdown: the worker sleeps through the shutdown (no eventfd write)"
         );
-        let outcomes = ran.len() + abandoned.len() + usize::from(refused.is_some());
-        assert!(outcomes <= 1, "shutdown: the new fiber completed {outcomes} times");
+        let completed = |f| ran.iter().chain(&abandoned).chain(&refused).filter(|&&g| g == f).count();
+        let (new, next) = (completed(NEW), completed(NEXT));
+        assert!(new <= 1 && next <= 1, "shutdown: a fiber completed twice");
         if !wake_coming {
             assert_eq!(
-                outcomes, 1,
+                new, 1,
                 "shutdown: a fiber queued during the shutdown is lost (its joiner never returns)"
             );
+            assert_eq!(next, 1, "shutdown: the fiber in runnext is lost (its joiner never returns)");
             assert!(parked.is_done(), "shutdown: a parked fiber's joiner never returns");
         }
     });
