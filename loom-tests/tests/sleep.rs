@@ -105,7 +105,7 @@ const INBOX_ROUNDS_BOUND: Option<usize> = Some(3);
 /// Bound: 3 preemptions. Hiding a push from the next round's re-check
 /// (`InboxClearAfterUnlock`) needs the worker interrupted between its
 /// drain and its clear and the waker run in between: caught from bound 1;
-/// two writes in one sleep (`SleepNotifyByStore`) from bound 0.
+/// two writes in one sleep (`SleepNotifyByStore`) from bound 1 too.
 fn inbox_rounds_model(m: Option<Mutation>) {
     mutate(m);
     check(INBOX_ROUNDS_BOUND, || {

@@ -30,7 +30,7 @@ const SLOT: u32 = 5;
 /// after.
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
-/// broken variant is caught at bound 0).
+/// broken variant is caught from bound 1).
 fn commit_model(m: Option<Mutation>) {
     mutate(m);
     check(None, || {
@@ -101,10 +101,13 @@ enum End {
 /// still has a wake coming; never twice; a worker never sleeps through
 /// the shutdown.
 ///
-/// Bound: 3 preemptions: `QueueCloseLeavesOpen` needs the push between
-/// the close and the end of the model and is caught from bound 0; a
-/// dropped shutdown re-check needs the flag set between the worker's
-/// re-check and its sleep, from bound 1.
+/// Bound: 3 preemptions. `QueueCloseLeavesOpen` needs the spawner's push
+/// after the worker's close and is caught from bound 1; a sleep through
+/// the shutdown (the flag left out of the re-check, or set after the
+/// wakes — mutants `sched-04`, `sched-15`) needs the flag set between the
+/// worker's re-check and its sleep, and is caught from bound 2. 3 leaves
+/// one of margin over those, in about two seconds; 4 passes too, in about
+/// ten times as long.
 fn shutdown_model(m: Option<Mutation>) {
     mutate(m);
     check(SHUTDOWN_BOUND, || {

@@ -101,8 +101,6 @@ impl SleepState {
     pub(crate) fn notify(&self) -> bool {
         // Y of the module docs: orders the publication before the load.
         fence(SeqCst);
-        // Only the CAS decides who writes the eventfd (coalescing); the
-        // load spares a busy worker's cache line.
         if mutation::on(Mutation::SleepNotifyByStore) {
             // BROKEN: check, then store: two notifiers of one sleep both win.
             return self.state.load(Relaxed) == SLEEPING && {
@@ -110,6 +108,8 @@ impl SleepState {
                 true
             };
         }
+        // Only the CAS decides who writes the eventfd (coalescing); the
+        // load spares a busy worker's cache line.
         self.state.load(Relaxed) == SLEEPING
             && self.state.compare_exchange(SLEEPING, NOTIFIED, AcqRel, Relaxed).is_ok()
     }
