@@ -21,7 +21,7 @@ use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use crate::sched::fibers::{self, Filed, Request};
+use crate::sched::fibers;
 use crate::sched::idle::{self, SleepState, Sleeper, Stolen, Workers};
 use crate::sched::inbox::Inbox;
 use crate::sched::queue::{self, UnstartedQueue};
@@ -238,11 +238,10 @@ impl Fiber {
     }
 
     /// Its worker, back on its own stack after the fiber suspended to park
-    /// wait `seq` (`Worker::leave`): commits the park; if the commit lost
-    /// to a wake, `requeue` puts the fiber back on the run queue. Returns
-    /// whether it parked.
-    pub fn file_park(&self, seq: u64, requeue: impl FnOnce()) -> bool {
-        fibers::file(Request::Park(seq), &self.0.park, requeue) == Filed::Parked
+    /// wait `seq` (`Worker::leave`): commits the park; `true` if parked,
+    /// `false` if a wake won first (the worker runs the fiber again).
+    pub fn commit_park(&self, seq: u64) -> bool {
+        fibers::commit_park(&self.0.park, seq)
     }
 
     /// The fiber ran to its end: its result goes to its joiner.

@@ -1,9 +1,9 @@
 //! The fibers a worker owns: coroutine slots, the fiber entry point, what
-//! becomes of a fiber that suspends ([`file`], the worker's half of the
-//! two-phase park), and the completion of fibers at shutdown ([`abandon`]
-//! for those that never ran, [`shut_down`] for started ones). `file` and
-//! `shut_down` take the context switch as a closure, so the loom models
-//! run them as the worker does.
+//! becomes of a fiber that parks ([`commit_park`], the worker's half of
+//! the two-phase park), and the completion of fibers at shutdown
+//! ([`abandon`] for those that never ran, [`shut_down`] for started ones).
+//! `commit_park` decides and `shut_down` takes the context switch as a
+//! closure, so the loom models run them as the worker does.
 //!
 //! A started fiber is a corosensei `Coroutine` in one slot of its worker's
 //! [`Fibers`] slab; the slot index is how wakers name it (run queue, inbox).
@@ -42,36 +42,20 @@ pub(crate) enum Request {
     Park(Seq),
 }
 
-/// What became of a fiber that suspended ([`file`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Filed {
-    /// It yielded: back on the run queue.
-    Yielded,
-    /// Its park's commit lost to a wake: back on the run queue at once.
-    ParkRace,
-    /// Parked: the wake that wins schedules it.
-    Parked,
-}
-
-/// Back on the worker's stack after a fiber suspended with `request`: a
-/// yield is runnable at once; a park is committed (two-phase park, races 1
-/// and 2) — if a wake won since the fiber opened its wait, the commit
-/// fails, the waker left the fiber to this worker, and it is runnable at
-/// once; else it stays parked until the wake that wins schedules it.
-/// `requeue` puts a runnable fiber back on the run queue.
+/// The worker's half of a fiber's park, back on its own stack after the
+/// fiber suspended to park wait `seq` (two-phase park, races 1 and 2):
+/// commits the park. `true`: parked, the wake that wins schedules it.
+/// `false`: a wake won since the fiber opened its wait and left the fiber
+/// to this worker, which must put it back on its run queue at once.
 #[inline(always)]
-pub(crate) fn file(request: Request, park: &ParkState, requeue: impl FnOnce()) -> Filed {
-    let filed = match request {
-        Request::Yield => Filed::Yielded,
-        Request::Park(seq) if park.commit(seq) => return Filed::Parked,
-        Request::Park(_) if mutation::on(Mutation::CommitFailureParks) => {
-            // BROKEN: the woken fiber is left parked; nobody runs it.
-            return Filed::Parked;
-        }
-        Request::Park(_) => Filed::ParkRace,
-    };
-    requeue();
-    filed
+pub(crate) fn commit_park(park: &ParkState, seq: Seq) -> bool {
+    if mutation::on(Mutation::CommitFailureParks) {
+        // BROKEN: a failed commit is taken for a park; nobody runs the
+        // woken fiber.
+        park.commit(seq);
+        return true;
+    }
+    park.commit(seq)
 }
 
 /// A fiber's coroutine: resumed with `()`, yields a [`Request`].

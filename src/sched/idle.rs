@@ -261,6 +261,7 @@ impl<W: Sleeper> Workers<'_, W> {
     /// core could do now: one sleeping worker is woken to steal it (Go's
     /// `wakep`). A fiber refused by a closed queue (shutdown) goes to
     /// `abandon`, which completes it with the shutdown error.
+    #[inline(always)]
     pub(crate) fn submit(
         &self,
         fiber: W::Fiber,

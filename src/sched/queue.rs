@@ -146,6 +146,7 @@ impl<T> UnstartedQueue<T> {
 /// free, else goes to the worker's shared queue behind the one waiting
 /// there. Returns whether it spilled into the queue (work an idle worker
 /// could steal), or the fiber back if the queue is closed.
+#[inline(always)]
 pub(crate) fn push_local<T>(
     runnext: &Cell<Option<T>>,
     queue: &UnstartedQueue<T>,

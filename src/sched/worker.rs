@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
-use super::fibers::{self, FiberSlot, Fibers, Filed, Request, abandon, fiber_main};
+use super::fibers::{self, FiberSlot, Fibers, Request, abandon, fiber_main};
 use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
 use super::metrics::Counters;
@@ -301,13 +301,21 @@ impl Worker {
         self.clear_running();
         match result {
             CoroutineResult::Yield(request) => {
-                // SAFETY: the slot is live: the fiber is suspended in it.
-                let park = &unsafe { &*addr_of!((*slot).task) }.park;
+                let runnable = match request {
+                    Request::Yield => true,
+                    // SAFETY: the slot is live: the fiber is parked in it.
+                    Request::Park(seq) => {
+                        !fibers::commit_park(&unsafe { &*addr_of!((*slot).task) }.park, seq)
+                    }
+                };
                 let counters = &self.shared.counters;
-                match fibers::file(request, park, || self.run_queue.borrow_mut().push_back(index)) {
-                    Filed::Yielded => {}
-                    Filed::ParkRace => counters.park_races.bump(),
-                    Filed::Parked => counters.parks.bump(),
+                if runnable {
+                    if matches!(request, Request::Park(_)) {
+                        counters.park_races.bump();
+                    }
+                    self.run_queue.borrow_mut().push_back(index);
+                } else {
+                    counters.parks.bump();
                 }
             }
             CoroutineResult::Return(()) => {
@@ -355,6 +363,8 @@ impl Worker {
     }
 
     /// Unwinds every fiber of this worker and drops every unstarted one.
+    // Once per worker: kept out of `run`, whose hot loop it would crowd.
+    #[inline(never)]
     fn shutdown(&self) {
         self.closed.set(true);
         queue::close_unstarted(&self.runnext, &self.shared.unstarted, abandon);
