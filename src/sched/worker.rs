@@ -303,9 +303,10 @@ impl Worker {
             CoroutineResult::Yield(request) => {
                 let runnable = match request {
                     Request::Yield => true,
-                    // SAFETY: the slot is live: the fiber is parked in it.
                     Request::Park(seq) => {
-                        !fibers::commit_park(&unsafe { &*addr_of!((*slot).task) }.park, seq)
+                        // SAFETY: the slot is live: the fiber is parked in it.
+                        let task = unsafe { &*addr_of!((*slot).task) };
+                        !fibers::commit_park(&task.park, seq)
                     }
                 };
                 let counters = &self.shared.counters;
