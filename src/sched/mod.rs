@@ -10,7 +10,8 @@
 //! - `context`: which worker runs on this thread.
 //! - `queue`: unstarted fibers, the only thing that moves between workers.
 //! - `inbox`: wakes from other threads; `idle`: the sleep/notify protocol
-//!   (no context switch; model-checked by loom).
+//!   and its glue — the sleep re-check, remote wakes, submit, stealing,
+//!   the shutdown broadcast (no context switch; model-checked by loom).
 //! - `runtime`: what the workers share, spawning, the worker threads and
 //!   their shutdown, the global runtime; `config`: checking what the user
 //!   set.
