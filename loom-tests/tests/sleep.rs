@@ -33,9 +33,9 @@ const REMOTE_WAKE_BOUND: Option<usize> = Some(4);
 /// join — come free). A lost wake needs the worker interrupted between
 /// its announce and its re-check and a waker between its push and its
 /// notify: the broken variants are caught from bound 2 (re-check first)
-/// and 0 (notify by store). 4 leaves two of margin and takes seconds;
-/// the exhaustive run (`FIBERIO_LOOM_EXHAUSTIVE=1`) also passes
-/// (README.md).
+/// and 0 (notify by store). 4 leaves two of margin in under a second;
+/// the exhaustive run (`FIBERIO_LOOM_EXHAUSTIVE=1`) also passes, in about
+/// half a minute (README.md).
 fn remote_wake_model(m: Option<Mutation>) {
     mutate(m);
     check(REMOTE_WAKE_BOUND, || {

@@ -111,7 +111,7 @@ enum End {
 /// wakes — mutants `sched-04`, `sched-15`) needs the flag set between the
 /// worker's re-check and its sleep, and is caught from bound 2. 3 leaves
 /// one of margin over those, in about two seconds; 4 passes too, in about
-/// ten times as long.
+/// twelve times as long (README.md).
 fn shutdown_model(m: Option<Mutation>) {
     mutate(m);
     check(SHUTDOWN_BOUND, || {
