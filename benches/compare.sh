@@ -213,8 +213,8 @@ if [ $netbench = 1 ]; then
   }
   echo
   echo "netbench: fiberio server at $conns connections, server CPU µs/request (getrusage), $runs runs per side"
-  printf '%-4s %-5s %12s %12s\n' run side 'CPU µs/req' 'requests/s'
-  : >"$sys_tmp/base.cpu"; : >"$sys_tmp/new.cpu"
+  printf '%-4s %-5s %12s %12s %10s\n' run side 'CPU µs/req' 'requests/s' 'load avg'
+  : >"$sys_tmp/base.cpu"; : >"$sys_tmp/new.cpu"; : >"$sys_tmp/pair.ratio"
   for ((i = 1; i <= runs; i++)); do
     if ((i % 2)); then order="base new"; else order="new base"; fi
     for side in $order; do
@@ -222,8 +222,10 @@ if [ $netbench = 1 ]; then
       r=$(nb_run $side "$b/netbench" $i)
       read -r cpu rps <<<"$r"
       echo "$cpu" >>"$sys_tmp/$side.cpu"
-      printf '%-4s %-5s %12s %12s\n' $i $side "$cpu" "$rps"
+      declare "cpu_$side=$cpu"
+      printf '%-4s %-5s %12s %12s %10s\n' $i $side "$cpu" "$rps" "$(cut -d' ' -f1 /proc/loadavg)"
     done
+    echo "$cpu_new / $cpu_base" | bc -l >>"$sys_tmp/pair.ratio"
   done
   stats() { # file -> "median min max"
     sort -g "$1" | awk '{ v[NR] = $1 } END {
@@ -237,6 +239,9 @@ if [ $netbench = 1 ]; then
   printf '%-6s %10.3f %18s %7.1f%%\n' base "$bm" "$bmin-$bmax" "$(echo "100 * ($bmax - $bmin) / $bm" | bc -l)"
   printf '%-6s %10.3f %18s %7.1f%%\n' new "$nm" "$nmin-$nmax" "$(echo "100 * ($nmax - $nmin) / $nm" | bc -l)"
   printf 'ratio of medians (new/base): %.3f\n' "$(echo "$nm / $bm" | bc -l)"
+  r=$(stats "$sys_tmp/pair.ratio"); read -r pm pmin pmax <<<"$r"
+  printf 'ratio within each run pair (back to back): median %.3f, min %.3f, max %.3f\n' "$pm" "$pmin" "$pmax"
+  echo "(the load average column: other work on the machine; timings are only as quiet as it is)"
 fi
 t_netbench=$((SECONDS - t2))
 echo
