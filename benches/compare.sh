@@ -52,7 +52,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
 
-usage() { sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 netbench=0 runs=10 conns=400 nbargs="" modes="" callgrind=1 harness="$root" cache=1
 while [ $# -gt 0 ]; do
   case $1 in
