@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use fiberio::Cancelled;
 use fiberio::sync::Mutex;
-use util::{Watchdog, one_worker};
+use util::{PATIENCE, Watchdog, one_worker};
 
 #[test]
 fn a_finished_fiber_keeps_its_result() {
     let _w = Watchdog::new("a_finished_fiber_keeps_its_result", 60);
     one_worker().block_on(|| {
         let h = fiberio::spawn(|| 42);
-        util::wait_until(|| h.is_finished());
+        util::wait_until(PATIENCE, "the fiber finishes", || h.is_finished());
         h.cancel();
         h.cancel();
         assert_eq!(h.join().unwrap(), 42);

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use fiberio::Cancelled;
-use util::{DropFlag, Watchdog, cancel_parked, one_worker, park_fiber};
+use util::{DropFlag, PATIENCE, Watchdog, cancel_parked, one_worker, park_fiber};
 
 #[test]
 fn cancel_in_sleep() {
@@ -35,7 +35,7 @@ fn cancel_in_sleep_from_a_plain_thread_across_workers() {
             s.store(true, SeqCst);
             fiberio::sleep(Duration::from_secs(3600));
         });
-        util::wait_until(|| started.load(SeqCst));
+        util::wait_until(PATIENCE, "the fiber runs", || started.load(SeqCst));
         // Parked or about to: either way the sleep is cut short.
         std::thread::sleep(Duration::from_millis(5));
         h.cancel();
@@ -57,7 +57,7 @@ fn cancel_in_join() {
         cancel_parked(h, &dropped);
         // The joined fiber is unaffected: it finishes on its own (its
         // handle went with the cancelled joiner, so watch its locals).
-        util::wait_until(|| sleeper_dropped.load(SeqCst));
+        util::wait_until(PATIENCE, "the joined fiber finishes", || sleeper_dropped.load(SeqCst));
     });
 }
 
@@ -99,7 +99,7 @@ fn cancel_in_a_yield_loop() {
                 fiberio::yield_now();
             }
         });
-        util::wait_until(|| spins.load(SeqCst) > 3);
+        util::wait_until(PATIENCE, "the fiber yields a few times", || spins.load(SeqCst) > 3);
         cancel_parked(h, &dropped);
     });
 }

@@ -7,13 +7,15 @@
 //! asked for and the thread it runs on; for one chosen name it also holds
 //! the resolution until other fibers have made progress.
 
+mod util;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use fiberio::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
+use util::PATIENCE;
 
 /// (name, thread) for every resolution, in order.
 static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
@@ -21,17 +23,6 @@ static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 static HOLD: Mutex<Option<String>> = Mutex::new(None);
 static PROGRESS: AtomicU64 = AtomicU64::new(0);
 static HELD_SAW_PROGRESS: AtomicBool = AtomicBool::new(false);
-
-fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    while !cond() {
-        if Instant::now() > give_up {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    true
-}
 
 fn hook(name: &str) {
     let thread = std::thread::current().name().unwrap_or("<unnamed>").to_string();
@@ -41,7 +32,7 @@ fn hook(name: &str) {
         // worker's other fibers have run — which they cannot if the
         // resolution blocks the worker itself.
         let start = PROGRESS.load(SeqCst);
-        let saw = wait_until(Duration::from_secs(8), || PROGRESS.load(SeqCst) >= start + 1000);
+        let saw = util::holds_within(PATIENCE, || PROGRESS.load(SeqCst) >= start + 1000);
         HELD_SAW_PROGRESS.store(saw, SeqCst);
     }
 }

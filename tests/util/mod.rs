@@ -18,4 +18,4 @@ pub use place::{Placed, spawn_on, worker_name};
 pub use proc::{fd_count, fd_list};
 pub use rng::Rng;
 pub use runtime::{one_worker, two_workers};
-pub use wait::{Watchdog, wait_until};
+pub use wait::{PATIENCE, Watchdog, holds_within, wait_until};
