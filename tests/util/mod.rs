@@ -15,7 +15,7 @@ pub use cancel::{DropFlag, cancel_parked, park_fiber};
 pub use child::{field, is_child, run_child};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
-pub use proc::{fd_count, fd_list};
+pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
 pub use rng::Rng;
 pub use runtime::{one_worker, two_workers};
 pub use wait::{PATIENCE, Watchdog, holds_within, wait_until};
