@@ -18,6 +18,11 @@ impl<T: Send + 'static> Placed<T> {
     pub fn cancel(&self) {
         self.0.cancel();
     }
+
+    /// Whether the fiber has finished, like `JoinHandle::is_finished`.
+    pub fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
 }
 
 /// Spawns `f` on `rt` so that it runs on worker `index` (the thread named
