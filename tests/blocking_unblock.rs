@@ -9,27 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 
 use util::PATIENCE;
 
-/// A fiber that counts and yields until `stop`: it advances only while
-/// its worker is free to run it.
-fn spawn_counter(
-    rt: &fiberio::Runtime,
-    count: &Arc<AtomicU64>,
-    stop: &Arc<AtomicBool>,
-) -> fiberio::JoinHandle<()> {
-    let (count, stop) = (count.clone(), stop.clone());
-    rt.spawn(move || {
-        while !stop.load(SeqCst) {
-            count.fetch_add(1, SeqCst);
-            fiberio::yield_now();
-        }
-    })
-}
-
 #[test]
 fn four_unblocks_on_one_worker_leave_it_serving_others() {
     let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
     let (count, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
-    let counter = spawn_counter(&rt, &count, &stop);
+    let counter = util::spawn_counter(&rt, &count, &stop);
     let in_flight = Arc::new(AtomicUsize::new(0));
     let blocked: Vec<_> = (0..4)
         .map(|_| {

@@ -12,7 +12,7 @@ mod util;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use fiberio::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
 use util::PATIENCE;
@@ -21,7 +21,7 @@ use util::PATIENCE;
 static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 /// A name whose resolution waits for `PROGRESS` to advance by 1,000.
 static HOLD: Mutex<Option<String>> = Mutex::new(None);
-static PROGRESS: AtomicU64 = AtomicU64::new(0);
+static PROGRESS: LazyLock<Arc<AtomicU64>> = LazyLock::new(Arc::default);
 static HELD_SAW_PROGRESS: AtomicBool = AtomicBool::new(false);
 
 fn hook(name: &str) {
@@ -91,15 +91,7 @@ fn a_slow_resolution_does_not_stall_the_worker() {
     *HOLD.lock().unwrap() = Some(name.clone());
     let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let counter = {
-        let stop = stop.clone();
-        rt.spawn(move || {
-            while !stop.load(SeqCst) {
-                PROGRESS.fetch_add(1, SeqCst);
-                fiberio::yield_now();
-            }
-        })
-    };
+    let counter = util::spawn_counter(&rt, &PROGRESS, &stop);
     let conn = rt.spawn(move || echo(TcpStream::connect(name.as_str()).unwrap()));
     assert_eq!(conn.join().unwrap(), 42);
     stop.store(true, SeqCst);

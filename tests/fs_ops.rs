@@ -177,15 +177,7 @@ fn a_blocked_fs_call_leaves_the_worker_serving_other_fibers() {
     let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
     let (count, stop, done) =
         (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let counter = {
-        let (count, stop) = (count.clone(), stop.clone());
-        rt.spawn(move || {
-            while !stop.load(SeqCst) {
-                count.fetch_add(1, SeqCst);
-                fiberio::yield_now();
-            }
-        })
-    };
+    let counter = util::spawn_counter(&rt, &count, &stop);
     let reader = {
         let (fifo, done) = (fifo.clone(), done.clone());
         rt.spawn(move || {

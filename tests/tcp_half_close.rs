@@ -18,9 +18,8 @@ use std::thread;
 use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
+use util::GUARD;
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// Bigger than the socket buffers, so the writer writes partially and parks.
 const REQUEST: usize = 3 * 1024 * 1024;
 

@@ -14,17 +14,12 @@ use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Socket, Type};
+use util::{GUARD, kind};
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// How long a call seen blocked is given to return wrongly before the
 /// test checks that it has not: a negative check, which a slow machine can
 /// only make miss a bug, never fail.
 const CHANCE: Duration = Duration::from_millis(20);
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
-}
 
 #[test]
 fn accept_and_read_block_the_thread_until_something_comes() {

@@ -4,6 +4,7 @@
 
 mod cancel;
 mod child;
+mod net;
 mod parties;
 mod place;
 mod proc;
@@ -13,9 +14,10 @@ mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
 pub use child::{field, is_child, run_child};
+pub use net::{GUARD, kind};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
 pub use rng::Rng;
-pub use runtime::{one_worker, two_workers};
+pub use runtime::{one_worker, spawn_counter, two_workers};
 pub use wait::{PATIENCE, Watchdog, holds_within, wait_until};
