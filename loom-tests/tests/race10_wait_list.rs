@@ -123,3 +123,14 @@ fn broken_channel_recv_without_recheck_misses_the_send() {
     __loom::mutate(Some(__loom::Mutation::ChannelRecvNoRecheck));
     channel_send_vs_recv();
 }
+
+/// The Mutex model with the unlock's `Release` weakened to `Relaxed`: the
+/// counter still adds up (loom does not invent stale values for plain
+/// data), so only the data's cell — loom's `UnsafeCell` under `--cfg
+/// loom` — catches the missing happens-before edge between two holders.
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn broken_mutex_unlock_relaxed_is_a_data_race() {
+    __loom::mutate(Some(__loom::Mutation::MutexUnlockRelaxed));
+    mutex_contention();
+}
