@@ -39,7 +39,7 @@ pub(crate) trait Carrier {
     fn is_closing(&self) -> bool;
 }
 
-thread_local! {
+crate::loom::carrier_local! {
     /// The worker running on this thread, if it is one.
     static CARRIER: Cell<Option<*const dyn Carrier>> = const { Cell::new(None) };
     /// The running fiber's task; null on a worker's own stack and off workers.
@@ -52,6 +52,11 @@ pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, f: impl FnOnce() -> R) -> 
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
+            // Under loom, a model torn down after a found bug: leave its
+            // thread-locals alone (the user loom mode's carriers).
+            if crate::loom::cells_unreachable() {
+                return;
+            }
             CARRIER.with(|c| c.set(None));
             RUNNING.with(|r| r.set(std::ptr::null()));
         }
