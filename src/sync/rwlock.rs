@@ -16,6 +16,7 @@ use crate::fiber::park::Reason;
 use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
 use crate::loom::cell::UnsafeCell;
+use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 /// What a queued waiter wants.
@@ -35,7 +36,8 @@ struct State {
 impl State {
     /// Whether a newcomer wanting `want` may take the lock now.
     fn free_for(&self, want: Want) -> bool {
-        self.waiters.is_empty() && !self.writer && (want == Want::Read || self.readers == 0)
+        let writer = self.writer && !(want == Want::Read && on(Mutation::RwLockReaderIgnoresWriter));
+        self.waiters.is_empty() && !writer && (want == Want::Read || self.readers == 0)
     }
 
     fn take(&mut self, want: Want) {
@@ -226,6 +228,9 @@ impl<T: ?Sized> RwLock<T> {
         // Gives back a grant we will not use (cancelled); our leaving may
         // also admit those queued behind us (readers behind a writer).
         let leave = |granted: bool| {
+            if on(Mutation::RwLockLeaveNoGrant) {
+                return;
+            }
             self.update(|s| {
                 if granted {
                     match want {
