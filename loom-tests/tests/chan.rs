@@ -23,7 +23,7 @@ fn broken(m: Mutation, model: fn()) {
 /// both receivers end with `Disconnected` (a receiver left blocked is a
 /// deadlock), and no reservation is lost on the way.
 fn mpmc_two_receivers() {
-    loom_tests::check(Some(2), || {
+    loom_tests::check(Some(1), || {
         let (tx, rx) = mpmc::sync_channel::<u32>(1);
         let hs: Vec<_> = (0..2)
             .map(|_| {

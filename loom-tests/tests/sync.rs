@@ -11,8 +11,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fiberio::Cancelled;
 use fiberio::__loom::{self, Mutation};
+use fiberio::Cancelled;
 use fiberio::sync::{Barrier, Mutex, RwLock, Semaphore, WaitGroup};
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
@@ -109,7 +109,7 @@ fn broken_rwlock_leaving_without_a_grant_strands_the_reader() {
 /// A cancelled acquirer whose re-check took the permit at the same moment
 /// must give it back.
 fn semaphore_cancel_vs_grant() {
-    loom_tests::check(Some(2), || {
+    loom_tests::check(Some(3), || {
         let sem = Arc::new(Semaphore::new(0));
         let s = sem.clone();
         let h = fiberio::spawn(move || drop(s.acquire()));
@@ -162,8 +162,11 @@ fn wait_list_dead_waiter() {
         let g = m.lock().unwrap();
         let m1 = m.clone();
         let first = fiberio::spawn(move || *m1.lock().unwrap() += 1);
+        // Yields (no preemption spent) let each fiber queue first.
+        fiberio::yield_now();
         let m2 = m.clone();
         let second = fiberio::spawn(move || *m2.lock().unwrap() += 10);
+        fiberio::yield_now();
         first.cancel();
         drop(g);
         // A cancel racing the fiber's start may miss it (a fast path is
@@ -214,7 +217,7 @@ fn broken_barrier_not_resetting_its_count_has_two_leaders() {
 /// Two jobs are done by two fibers while main waits: the wait returns,
 /// and only once the count is zero (a missed last `done` deadlocks).
 fn wait_group_last_done() {
-    loom_tests::check(Some(2), || {
+    loom_tests::check(Some(3), || {
         let wg = Arc::new(WaitGroup::new());
         wg.add(2);
         let hs: Vec<_> = (0..2)
