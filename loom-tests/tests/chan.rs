@@ -165,3 +165,64 @@ fn join_slot_joiner_always_gets_the_result() {
 fn broken_join_slot_reclaim_by_store_races_on_the_waiter() {
     broken(Mutation::JoinSlotReclaimByStore, join_slot_reregister);
 }
+
+/// A receiving fiber is cancelled while main sends: the value is granted
+/// to it (and it returns), or the cancel wins — and a value its re-check
+/// reserved at that same moment goes back to the front of the channel, so
+/// main's own `recv` gets it (the sender stays alive: a leaked reservation
+/// would hide the value for good, a deadlock).
+fn recv_cancel_vs_send() {
+    loom_tests::check(Some(3), || {
+        let (tx, rx) = mpmc::channel::<u32>();
+        let rx2 = rx.clone();
+        let h = fiberio::spawn(move || rx2.recv().unwrap());
+        tx.send(1).unwrap();
+        h.cancel();
+        if h.join().is_err() {
+            assert_eq!(rx.recv(), Ok(1), "the value is still there");
+        }
+        drop(tx);
+    });
+}
+
+#[test]
+fn a_cancelled_receiver_gives_back_its_value() {
+    recv_cancel_vs_send();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_cancelled_receiver_keeping_its_grant_hides_the_value() {
+    broken(Mutation::ChannelRecvCancelKeepsGrant, recv_cancel_vs_send);
+}
+
+/// Two fibers are blocked sending on a rendezvous channel when its last
+/// receiver is dropped: both get their value back as `SendError`.
+fn senders_vs_receiver_drop() {
+    loom_tests::check(Some(1), || {
+        let (tx, rx) = mpmc::sync_channel::<u32>(0);
+        let hs: Vec<_> = (0..2u32)
+            .map(|i| {
+                let tx = tx.clone();
+                fiberio::spawn(move || tx.send(i).map_err(|e| e.0))
+            })
+            .collect();
+        drop(tx);
+        fiberio::yield_now();
+        drop(rx);
+        for (i, h) in hs.into_iter().enumerate() {
+            assert_eq!(h.join().unwrap(), Err(i as u32), "the value comes back");
+        }
+    });
+}
+
+#[test]
+fn blocked_senders_all_see_the_receiver_go() {
+    senders_vs_receiver_drop();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_receiver_drop_waking_one_sender_strands_the_other() {
+    broken(Mutation::ChannelReceiverDropWakesOne, senders_vs_receiver_drop);
+}

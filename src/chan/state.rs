@@ -284,6 +284,9 @@ impl<T> State<T> {
         self.reserved = 0;
         while let Some((_, wakeup)) = self.send_waiters.pop(Reason::Notified, |_| true) {
             w.push(wakeup);
+            if on(Mutation::ChannelReceiverDropWakesOne) {
+                break;
+            }
         }
         std::mem::take(&mut self.queue)
     }

@@ -41,6 +41,10 @@ pub enum Mutation {
     ChannelDisconnectWakesOne,
     /// The last sender's drop wakes no blocked receiver.
     ChannelDisconnectNoWake,
+    /// The last receiver's drop wakes one blocked sender, not all.
+    ChannelReceiverDropWakesOne,
+    /// A cancelled receiver keeps a value granted to it at the same moment.
+    ChannelRecvCancelKeepsGrant,
     /// A select whose own wake lost keeps the grant of a ready arm.
     SelectLostWakeKeepsGrant,
     /// `JoinSlot::register` reclaims its slot with a load and a store.
