@@ -136,8 +136,9 @@ impl<T> Chan<T> {
                 || pending.take().run(),
                 // Granted and cancelled at once: the value goes back.
                 |granted| {
-                    let keeps =
-                        crate::loom::mutation::on(crate::loom::mutation::Mutation::ChannelRecvCancelKeepsGrant);
+                    let keeps = crate::loom::mutation::on(
+                        crate::loom::mutation::Mutation::ChannelRecvCancelKeepsGrant,
+                    );
                     if granted && !keeps {
                         self.locked(|s, w| s.release(w));
                     }
