@@ -65,6 +65,12 @@ pub(crate) trait Carrier {
 
     /// Whether shutdown has begun: a wait must not block the thread then.
     fn is_closing(&self) -> bool;
+
+    /// Suspends the running fiber with `request` where it has no
+    /// coroutine: the user loom mode, whose fibers are loom threads (a
+    /// worker's fibers suspend through their yielder,
+    /// [`Context::suspend`], and never come here).
+    fn suspend_thread(&self, request: Request);
 }
 
 /// The fiber layer's state of one worker thread: its carrier and the
@@ -115,6 +121,15 @@ impl Context {
     /// Suspends the running fiber with `request`. Must run on a fiber.
     #[inline]
     pub(crate) fn suspend(&self, request: Request) {
+        crate::loom::loom_or_std!(
+            loom: carrier_of(self).suspend_thread(request),
+            std: self.suspend_coroutine(request),
+        )
+    }
+
+    /// [`suspend`](Self::suspend) through the fiber's coroutine.
+    #[inline]
+    pub(crate) fn suspend_coroutine(&self, request: Request) {
         let yielder = self.running().expect("suspend on a fiber").yielder.get();
         debug_assert!(!yielder.is_null(), "suspend before the fiber's first run");
         // SAFETY: the running fiber's yielder, set by its first run; it
@@ -131,7 +146,7 @@ impl Context {
     }
 }
 
-thread_local! {
+crate::loom::carrier_local! {
     /// The context of the worker running on this thread, if it is one.
     static CONTEXT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
 }
@@ -143,6 +158,11 @@ pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, context: &Context, f: impl
     struct Reset<'a>(&'a Context);
     impl Drop for Reset<'_> {
         fn drop(&mut self) {
+            // Under loom, a model torn down after a found bug: leave its
+            // thread-locals alone (the user loom mode's carriers).
+            if crate::loom::cells_unreachable() {
+                return;
+            }
             CONTEXT.with(|c| c.set(std::ptr::null()));
             self.0.carrier.set(None);
             self.0.running.set(std::ptr::null());

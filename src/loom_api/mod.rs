@@ -12,16 +12,19 @@
 //!   waiters, generation (races 5, 6, 9, 11);
 //! - `sched`: worker sleep/notify, the remote inbox and the unstarted
 //!   queue (races 7, 8);
+//! - `join_slot`: a fiber's result and its joiner;
 //! - `user_mode`: `fiberio::spawn` as a loom thread (the user loom mode);
 //! - `mutation`: switches for defects planted in the runtime's own source
 //!   (every broken variant).
 
+mod join_slot;
 mod mutation;
 mod park;
 mod reactor;
 mod sched;
 mod user_mode;
 
+pub use join_slot::JoinSlot;
 pub use mutation::{Mutation, mutate};
 pub use park::{
     ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,

@@ -410,4 +410,8 @@ impl Carrier for Worker {
     fn is_closing(&self) -> bool {
         self.closed.get()
     }
+
+    fn suspend_thread(&self, request: Request) {
+        self.context.suspend_coroutine(request);
+    }
 }
