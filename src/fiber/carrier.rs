@@ -69,7 +69,9 @@ pub(crate) trait Carrier {
     /// Suspends the running fiber with `request` where it has no
     /// coroutine: the user loom mode, whose fibers are loom threads (a
     /// worker's fibers suspend through their yielder,
-    /// [`Context::suspend`], and never come here).
+    /// [`Context::suspend`], and never come here: outside loom nothing
+    /// calls it).
+    #[allow(dead_code)]
     fn suspend_thread(&self, request: Request);
 }
 

@@ -51,7 +51,6 @@ impl LoomCarrier {
             thread::park();
         }
     }
-
 }
 
 impl Carrier for LoomCarrier {
