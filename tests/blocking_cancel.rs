@@ -2,20 +2,12 @@
 //! unwinds; the closure runs to its end on the helper, which drops the
 //! result.
 
+mod util;
+
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    while !cond() {
-        if Instant::now() > give_up {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    true
-}
+use util::{DropFlag, PATIENCE};
 
 /// Records the thread that drops it.
 struct DropRecorder(Arc<Mutex<Option<String>>>);
@@ -24,15 +16,6 @@ impl Drop for DropRecorder {
     fn drop(&mut self) {
         let name = std::thread::current().name().unwrap_or("<unnamed>").to_string();
         *self.0.lock().unwrap() = Some(name);
-    }
-}
-
-/// Sets its flag when dropped (a destructor on the cancelled fiber).
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, SeqCst);
     }
 }
 
@@ -47,16 +30,16 @@ fn a_cancelled_fiber_stops_waiting_and_the_helper_drops_the_result() {
         let (started, release, unwound, dropped_on) =
             (started.clone(), release.clone(), unwound.clone(), dropped_on.clone());
         rt.spawn(move || {
-            let _guard = SetOnDrop(unwound);
+            let _guard = DropFlag(unwound); // a destructor on the cancelled fiber
             drop(fiberio::unblock(move || {
                 started.store(true, SeqCst);
                 // Cannot be interrupted: runs until the test releases it.
-                assert!(wait_until(Duration::from_secs(8), || release.load(SeqCst)));
+                util::wait_until(PATIENCE, "the test releases the job", || release.load(SeqCst));
                 DropRecorder(dropped_on)
             }));
         })
     };
-    assert!(wait_until(Duration::from_secs(8), || started.load(SeqCst)));
+    util::wait_until(PATIENCE, "the job starts on a helper", || started.load(SeqCst));
     h.cancel();
     let err = h.join().unwrap_err();
     assert!(err.is::<fiberio::Cancelled>(), "join reports the cancellation");
@@ -65,7 +48,7 @@ fn a_cancelled_fiber_stops_waiting_and_the_helper_drops_the_result() {
     assert!(dropped_on.lock().unwrap().is_none());
 
     release.store(true, SeqCst);
-    assert!(wait_until(Duration::from_secs(8), || dropped_on.lock().unwrap().is_some()));
+    util::wait_until(PATIENCE, "the helper drops the result", || dropped_on.lock().unwrap().is_some());
     assert_eq!(dropped_on.lock().unwrap().as_deref(), Some("fiberio-helper"));
     // The worker serves on.
     assert_eq!(rt.spawn(|| fiberio::unblock(|| 1 + 1)).join().unwrap(), 2);
@@ -90,7 +73,7 @@ fn a_cancellation_pending_before_unblock_stops_the_fiber_before_the_job_runs() {
             fiberio::unblock(move || ran.store(true, SeqCst));
         })
     };
-    assert!(wait_until(Duration::from_secs(8), || running.load(SeqCst)));
+    util::wait_until(PATIENCE, "the fiber runs", || running.load(SeqCst));
     h.cancel();
     go.store(true, SeqCst);
     assert!(h.join().unwrap_err().is::<fiberio::Cancelled>());

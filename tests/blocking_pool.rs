@@ -2,22 +2,14 @@
 //! stops at its cap and queues beyond it, and idle helpers exit. One test
 //! only: the pool is per process and this test changes its limits.
 
+mod util;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fiberio::blocking_pool_metrics as metrics;
-
-fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    while !cond() {
-        if Instant::now() > give_up {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    true
-}
+use util::PATIENCE;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -29,10 +21,10 @@ fn grows_to_the_cap_queues_beyond_it_and_shrinks_when_idle() {
     // 1. Reuse: with a helper idle, no new thread starts.
     fiberio::__set_blocking_pool_limits(8, LONG);
     for i in 0..5 {
-        assert!(wait_until(Duration::from_secs(8), || metrics().idle == metrics().live));
+        util::wait_until(PATIENCE, "every helper is idle", || metrics().idle == metrics().live);
         assert_eq!(fiberio::spawn(move || fiberio::unblock(move || i)).join().unwrap(), i);
     }
-    assert!(wait_until(Duration::from_secs(8), || metrics().completed == 5));
+    util::wait_until(PATIENCE, "five jobs completed", || metrics().completed == 5);
     assert_eq!((metrics().started, metrics().live), (1, 1), "one helper ran all five jobs");
 
     // 2. Growth up to the cap; the rest queue.
@@ -46,14 +38,16 @@ fn grows_to_the_cap_queues_beyond_it_and_shrinks_when_idle() {
                 fiberio::unblock(move || {
                     let now = running.fetch_add(1, SeqCst) + 1;
                     high.fetch_max(now, SeqCst);
-                    assert!(wait_until(Duration::from_secs(8), || gate.load(SeqCst)));
+                    util::wait_until(PATIENCE, "the test opens the gate", || gate.load(SeqCst));
                     running.fetch_sub(1, SeqCst);
                     i
                 })
             })
         })
         .collect();
-    let at_cap = wait_until(Duration::from_secs(8), || {
+    // No panic yet: the gate opens before the assertion, so no job is left
+    // waiting on it.
+    let at_cap = util::holds_within(PATIENCE, || {
         let m = metrics();
         running.load(SeqCst) == 3 && m.queued == 3 && m.live == 3
     });
@@ -67,7 +61,11 @@ fn grows_to_the_cap_queues_beyond_it_and_shrinks_when_idle() {
 
     // 3. Idle helpers exit; the next job starts a fresh one.
     fiberio::__set_blocking_pool_limits(3, Duration::from_millis(20));
-    assert!(wait_until(Duration::from_secs(8), || metrics().live == 0), "idle helpers exit: {:?}", metrics());
+    util::wait_until(
+        PATIENCE,
+        std::fmt::from_fn(|f| write!(f, "the idle helpers exit (now {:?})", metrics())),
+        || metrics().live == 0,
+    );
     assert_eq!(fiberio::spawn(|| fiberio::unblock(|| "again")).join().unwrap(), "again");
     assert_eq!(metrics().started, 4);
 }

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use fiberio::Cancelled;
 use fiberio::sync::Mutex;
-use util::{Watchdog, one_worker};
+use util::{PATIENCE, Watchdog, one_worker};
 
 #[test]
 fn a_finished_fiber_keeps_its_result() {
     let _w = Watchdog::new("a_finished_fiber_keeps_its_result", 60);
     one_worker().block_on(|| {
         let h = fiberio::spawn(|| 42);
-        util::wait_until(|| h.is_finished());
+        util::wait_until(PATIENCE, "the fiber finishes", || h.is_finished());
         h.cancel();
         h.cancel();
         assert_eq!(h.join().unwrap(), 42);
@@ -104,19 +104,24 @@ fn a_caught_cancellation_carries_on() {
     let _w = Watchdog::new("a_caught_cancellation_carries_on", 60);
     one_worker().block_on(|| {
         let m = Arc::new(Mutex::new(0));
-        let m2 = m.clone();
+        let locking = Arc::new(AtomicBool::new(false));
+        let (m2, l) = (m.clone(), locking.clone());
         let h = fiberio::spawn(move || {
             let caught = catch_unwind(|| fiberio::sleep(Duration::from_secs(3600)));
             assert!(caught.unwrap_err().is::<Cancelled>());
             // Blocks normally afterwards: a sleep, a contended lock, a join.
             fiberio::sleep(Duration::from_millis(1));
+            l.store(true, SeqCst);
             *m2.lock().unwrap() += 1;
             fiberio::spawn(|| 5).join().unwrap()
         });
         fiberio::yield_now(); // parks in sleep
         let g = m.lock().unwrap();
         h.cancel();
-        fiberio::sleep(Duration::from_millis(5)); // it now waits for `m`
+        // One worker: once this fiber runs again after the flag, the other
+        // is suspended, and its only wait after the flag is the lock.
+        util::wait_until(PATIENCE, "the fiber reaches the contended lock", || locking.load(SeqCst));
+        assert!(!h.is_finished(), "the fiber waits for `m`");
         drop(g);
         assert_eq!(h.join().unwrap(), 5);
         assert_eq!(*m.lock().unwrap(), 1);

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 use fiberio::Cancelled;
 use fiberio::sync::{Barrier, Condvar, Mutex, RwLock, Semaphore, WaitGroup};
-use util::{DropFlag, Watchdog, cancel_parked, one_worker, park_fiber};
+use util::{DropFlag, PATIENCE, Watchdog, cancel_parked, one_worker, park_fiber};
 
 #[test]
 fn cancel_in_mutex_lock() {
@@ -87,7 +87,7 @@ fn cancel_with_a_pending_cancellation_at_condvar_wait_releases_the_mutex() {
         let g = m.lock().unwrap();
         drop(cv.wait(g).unwrap());
     });
-    util::wait_until(|| started.load(SeqCst));
+    util::wait_until(PATIENCE, "the fiber runs", || started.load(SeqCst));
     h.cancel();
     pair.2.store(true, SeqCst);
     let err = h.join().unwrap_err();

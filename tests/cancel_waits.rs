@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use fiberio::Cancelled;
-use util::{DropFlag, Watchdog, cancel_parked, one_worker, park_fiber};
+use util::{DropFlag, PATIENCE, Watchdog, cancel_parked, one_worker, park_fiber};
 
 #[test]
 fn cancel_in_sleep() {
@@ -35,9 +35,11 @@ fn cancel_in_sleep_from_a_plain_thread_across_workers() {
             s.store(true, SeqCst);
             fiberio::sleep(Duration::from_secs(3600));
         });
-        util::wait_until(|| started.load(SeqCst));
-        // Parked or about to: either way the sleep is cut short.
-        std::thread::sleep(Duration::from_millis(5));
+        util::wait_until(PATIENCE, "the fiber runs", || started.load(SeqCst));
+        // Another fiber placed on that worker runs only once ours has given
+        // the worker up, which it does only by parking in its sleep.
+        util::spawn_on(&rt, worker, || ()).join().unwrap();
+        assert!(!h.is_finished(), "the fiber sleeps");
         h.cancel();
         let err = h.join().unwrap_err();
         assert!(err.is::<Cancelled>());
@@ -49,15 +51,21 @@ fn cancel_in_sleep_from_a_plain_thread_across_workers() {
 fn cancel_in_join() {
     let _w = Watchdog::new("cancel_in_join", 60);
     one_worker().block_on(|| {
-        let (sleeper, sleeper_dropped) = park_fiber(|| {
-            fiberio::sleep(Duration::from_millis(30));
+        // The joined fiber waits for the test to release it, not for a
+        // time: it cannot finish before its joiner is parked and cancelled.
+        let (release, released) = fiberio::sync::mpsc::channel::<()>();
+        let (joined, joined_dropped) = park_fiber(move || {
+            released.recv().unwrap();
             7
         });
-        let (h, dropped) = park_fiber(move || sleeper.join().unwrap());
+        let (h, dropped) = park_fiber(move || joined.join().unwrap());
         cancel_parked(h, &dropped);
-        // The joined fiber is unaffected: it finishes on its own (its
-        // handle went with the cancelled joiner, so watch its locals).
-        util::wait_until(|| sleeper_dropped.load(SeqCst));
+        // The joined fiber is unaffected: it still waits, then finishes on
+        // its own (its handle went with the cancelled joiner, so watch its
+        // locals).
+        assert!(!joined_dropped.load(SeqCst), "the joined fiber still waits");
+        release.send(()).unwrap();
+        util::wait_until(PATIENCE, "the joined fiber finishes", || joined_dropped.load(SeqCst));
     });
 }
 
@@ -99,7 +107,7 @@ fn cancel_in_a_yield_loop() {
                 fiberio::yield_now();
             }
         });
-        util::wait_until(|| spins.load(SeqCst) > 3);
+        util::wait_until(PATIENCE, "the fiber yields a few times", || spins.load(SeqCst) > 3);
         cancel_parked(h, &dropped);
     });
 }

@@ -2,23 +2,14 @@
 //! `try_send` succeeds only when a receiver is already waiting, and
 //! `try_recv` only when a sender is.
 
+mod util;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fiberio::sync::{mpmc, mpsc};
-
-/// Whether `cond` became true within 10 s, checking between yields.
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    let give_up = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < give_up {
-        if cond() {
-            return true;
-        }
-        fiberio::sleep(Duration::from_micros(100));
-    }
-    false
-}
+use util::PATIENCE;
 
 #[test]
 fn send_returns_only_after_a_receiver_took_the_value() {
@@ -57,17 +48,14 @@ fn try_send_needs_a_waiting_receiver() {
     assert_eq!(tx.try_send(1), Err(mpsc::TrySendError::Full(1)), "nobody is receiving");
     let receiver = rt.spawn(move || rx.recv());
     let mut v = 2;
-    assert!(
-        eventually(|| match tx.try_send(v) {
-            Ok(()) => true,
-            Err(mpsc::TrySendError::Full(back)) => {
-                v = back;
-                false
-            }
-            Err(e) => panic!("{e:?}"),
-        }),
-        "the blocked receiver takes a try_send"
-    );
+    util::wait_until(PATIENCE, "the blocked receiver takes a try_send", || match tx.try_send(v) {
+        Ok(()) => true,
+        Err(mpsc::TrySendError::Full(back)) => {
+            v = back;
+            false
+        }
+        Err(e) => panic!("{e:?}"),
+    });
     assert_eq!(receiver.join().unwrap(), Ok(2));
 }
 
@@ -78,10 +66,10 @@ fn try_recv_takes_from_a_waiting_sender() {
     assert_eq!(rx.try_recv(), Err(mpmc::TryRecvError::Empty));
     let sender = rt.spawn(move || tx.send(7));
     let mut got = None;
-    assert!(eventually(|| {
+    util::wait_until(PATIENCE, "try_recv takes from the waiting sender", || {
         got = rx.try_recv().ok();
         got.is_some()
-    }));
+    });
     assert_eq!(got, Some(7));
     assert_eq!(sender.join().unwrap(), Ok(()));
     assert_eq!(rx.try_recv(), Err(mpmc::TryRecvError::Disconnected));

@@ -7,31 +7,22 @@
 //! asked for and the thread it runs on; for one chosen name it also holds
 //! the resolution until other fibers have made progress.
 
+mod util;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use fiberio::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
+use util::PATIENCE;
 
 /// (name, thread) for every resolution, in order.
 static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 /// A name whose resolution waits for `PROGRESS` to advance by 1,000.
 static HOLD: Mutex<Option<String>> = Mutex::new(None);
-static PROGRESS: AtomicU64 = AtomicU64::new(0);
+static PROGRESS: LazyLock<Arc<AtomicU64>> = LazyLock::new(Arc::default);
 static HELD_SAW_PROGRESS: AtomicBool = AtomicBool::new(false);
-
-fn wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    while !cond() {
-        if Instant::now() > give_up {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    true
-}
 
 fn hook(name: &str) {
     let thread = std::thread::current().name().unwrap_or("<unnamed>").to_string();
@@ -41,7 +32,7 @@ fn hook(name: &str) {
         // worker's other fibers have run — which they cannot if the
         // resolution blocks the worker itself.
         let start = PROGRESS.load(SeqCst);
-        let saw = wait_until(Duration::from_secs(8), || PROGRESS.load(SeqCst) >= start + 1000);
+        let saw = util::holds_within(PATIENCE, || PROGRESS.load(SeqCst) >= start + 1000);
         HELD_SAW_PROGRESS.store(saw, SeqCst);
     }
 }
@@ -100,15 +91,7 @@ fn a_slow_resolution_does_not_stall_the_worker() {
     *HOLD.lock().unwrap() = Some(name.clone());
     let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let counter = {
-        let stop = stop.clone();
-        rt.spawn(move || {
-            while !stop.load(SeqCst) {
-                PROGRESS.fetch_add(1, SeqCst);
-                fiberio::yield_now();
-            }
-        })
-    };
+    let counter = util::spawn_counter(&rt, &PROGRESS, &stop);
     let conn = rt.spawn(move || echo(TcpStream::connect(name.as_str()).unwrap()));
     assert_eq!(conn.join().unwrap(), 42);
     stop.store(true, SeqCst);

@@ -1,6 +1,8 @@
 //! `fiberio::fs` from fibers: std's results and errors, the work done on
 //! helpers while the worker serves other fibers, and cancellation.
 
+mod util;
+
 use std::ffi::CString;
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -8,20 +10,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::time::{Duration, Instant};
 
 use fiberio::fs;
-
-fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    while !cond() {
-        if Instant::now() > give_up {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    true
-}
+use util::PATIENCE;
 
 /// A fresh directory under the system's temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -53,10 +44,10 @@ fn mkfifo(path: &Path) {
 fn feed_fifo(fifo: &Path, data: &[u8]) {
     let open = || std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(fifo);
     let mut writer = None;
-    assert!(wait_until(Duration::from_secs(8), || {
+    util::wait_until(PATIENCE, "a reader opens the fifo", || {
         writer = open().ok();
         writer.is_some()
-    }));
+    });
     writer.unwrap().write_all(data).unwrap();
 }
 
@@ -186,15 +177,7 @@ fn a_blocked_fs_call_leaves_the_worker_serving_other_fibers() {
     let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
     let (count, stop, done) =
         (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let counter = {
-        let (count, stop) = (count.clone(), stop.clone());
-        rt.spawn(move || {
-            while !stop.load(SeqCst) {
-                count.fetch_add(1, SeqCst);
-                fiberio::yield_now();
-            }
-        })
-    };
+    let counter = util::spawn_counter(&rt, &count, &stop);
     let reader = {
         let (fifo, done) = (fifo.clone(), done.clone());
         rt.spawn(move || {
@@ -204,8 +187,10 @@ fn a_blocked_fs_call_leaves_the_worker_serving_other_fibers() {
             data
         })
     };
-    // The counter fiber shares the only worker with the blocked reader.
-    let served = wait_until(Duration::from_secs(8), || count.load(SeqCst) >= 1000);
+    // The counter fiber shares the only worker with the blocked reader. No
+    // panic before the fifo is fed: a worker blocked in open(2) would hang
+    // the runtime's drop instead of failing the test.
+    let served = util::holds_within(PATIENCE, || count.load(SeqCst) >= 1000);
     let still_blocked = !done.load(SeqCst);
     feed_fifo(&fifo, b"through the pipe");
     assert_eq!(reader.join().unwrap().unwrap(), b"through the pipe");
@@ -226,7 +211,7 @@ fn cancelling_a_fiber_blocked_in_an_fs_call() {
     // The fiber's one wait has begun: its job is submitted, and its helper
     // blocks in open(2) until a writer comes.
     let waits = || rt.metrics()[0].parks + rt.metrics()[0].park_races;
-    let waiting = wait_until(Duration::from_secs(8), || waits() >= 1);
+    let waiting = util::holds_within(PATIENCE, || waits() >= 1);
     h.cancel();
     // The helper is still blocked in open(2): a writer can meet it (and
     // frees the worker, should a broken build have blocked it instead).

@@ -191,12 +191,12 @@ fn the_watchdog_thread_exits_with_its_runtime() {
         for _ in 0..3 {
             let rt = runtime(Some(Some(Duration::from_millis(10))));
             rt.block_on(|| fiberio::sleep(Duration::from_millis(30)));
-            // A thread names itself once it runs: wait for that (bounded).
-            let give_up = Instant::now() + Duration::from_secs(20);
-            while !thread_names().iter().any(|n| n == "stall-watchdog") {
-                assert!(Instant::now() < give_up, "no watchdog thread: {:?}", thread_names());
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            // A thread names itself once it runs: wait for that.
+            let names =
+                std::fmt::from_fn(|f| write!(f, "a watchdog thread runs (threads: {:?})", thread_names()));
+            util::wait_until(Duration::from_secs(20), names, || {
+                thread_names().iter().any(|n| n == "stall-watchdog")
+            });
             drop(rt);
         }
         let after = thread_names();

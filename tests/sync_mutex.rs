@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use fiberio::sync::{Mutex, TryLockError};
-use util::{Racy, SETTINGS, Watchdog, run_parties, two_workers};
+use util::{PATIENCE, Racy, SETTINGS, Watchdog, run_parties, two_workers};
 
 const PARTIES: usize = 6;
 const ROUNDS: u64 = 200;
@@ -51,9 +51,9 @@ fn try_lock_refuses_a_held_lock_in_every_setting() {
             if i == 0 {
                 let _guard = lock.lock().unwrap();
                 held.store(true, SeqCst);
-                util::wait_until(|| seen.load(SeqCst));
+                util::wait_until(PATIENCE, "party 1 has seen WouldBlock", || seen.load(SeqCst));
             } else {
-                util::wait_until(|| held.load(SeqCst));
+                util::wait_until(PATIENCE, "party 0 holds the lock", || held.load(SeqCst));
                 assert!(matches!(lock.try_lock(), Err(TryLockError::WouldBlock)), "{setting:?}");
                 seen.store(true, SeqCst);
                 // Blocks until party 0 lets go.

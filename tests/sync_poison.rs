@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
 use fiberio::sync::{Mutex, RwLock};
-use util::{Watchdog, two_workers};
+use util::{PATIENCE, Watchdog, two_workers};
 
 #[test]
 fn a_panic_in_a_fiber_poisons_a_mutex() {
@@ -95,7 +95,7 @@ fn a_cancelled_holder_releases_without_poisoning() {
         h2.store(true, SeqCst);
         fiberio::sleep(Duration::from_secs(3600));
     });
-    util::wait_until(|| holding.load(SeqCst));
+    util::wait_until(PATIENCE, "the fiber holds both locks", || holding.load(SeqCst));
     h.cancel();
     assert!(h.join().unwrap_err().is::<fiberio::Cancelled>());
     assert!(!m.is_poisoned());
@@ -124,7 +124,7 @@ fn a_real_panic_after_a_caught_cancellation_poisons() {
             panic!("a real failure");
         }));
     });
-    util::wait_until(|| sleeping.load(SeqCst));
+    util::wait_until(PATIENCE, "the fiber goes to sleep", || sleeping.load(SeqCst));
     h.cancel();
     h.join().unwrap();
     assert!(m.is_poisoned(), "a panic after a caught cancellation is still a panic");

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use fiberio::sync::Semaphore;
-use util::{SETTINGS, Watchdog, run_parties, two_workers, yield_any};
+use util::{PATIENCE, SETTINGS, Watchdog, run_parties, two_workers, yield_any};
 
 const PERMITS: usize = 2;
 const PARTIES: usize = 6;
@@ -56,10 +56,10 @@ fn acquire_timeout_in_every_setting() {
             if i == 0 {
                 let permit = sem.acquire();
                 step.store(1, SeqCst);
-                util::wait_until(|| step.load(SeqCst) == 2);
+                util::wait_until(PATIENCE, "party 1 has made its failed attempts", || step.load(SeqCst) == 2);
                 drop(permit);
             } else {
-                util::wait_until(|| step.load(SeqCst) == 1);
+                util::wait_until(PATIENCE, "party 0 holds the permit", || step.load(SeqCst) == 1);
                 assert!(sem.try_acquire().is_none(), "{setting:?}");
                 assert!(sem.acquire_timeout(Duration::from_millis(20)).is_none(), "{setting:?}");
                 assert!(sem.acquire_timeout(Duration::ZERO).is_none(), "{setting:?}");

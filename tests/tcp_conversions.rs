@@ -20,16 +20,11 @@ use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
 use socket2::SockRef;
+use util::{GUARD, kind};
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// How long a thread waits before it acts, so that the other is likely
 /// blocked by then.
 const LATER: Duration = Duration::from_millis(50);
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
-}
 
 fn nonblocking(s: &impl std::os::fd::AsFd) -> bool {
     SockRef::from(s).nonblocking().unwrap()

@@ -19,9 +19,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use fiberio::net::TcpStream;
+use util::{GUARD, kind};
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 const ROUNDS: u32 = 1_000;
 
 /// What the fiber that reused the fd saw.
@@ -34,10 +33,6 @@ struct Reuse {
     first_read: Result<usize, ErrorKind>,
     /// B's answer to its hello.
     reply: Result<Vec<u8>, ErrorKind>,
-}
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
 }
 
 #[test]

@@ -18,9 +18,8 @@ use std::thread;
 use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
+use util::GUARD;
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// Bigger than the socket buffers, so the writer writes partially and parks.
 const REQUEST: usize = 3 * 1024 * 1024;
 
@@ -182,10 +181,13 @@ fn eof_that_came_with_the_last_data_is_seen_by_the_next_read() {
             c.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
             assert_eq!((&c).read(&mut [0u8; 8]).map_err(|e| e.kind()), Err(ErrorKind::WouldBlock));
             c.set_read_timeout(Some(GUARD)).unwrap();
+            let events_before = rt.metrics()[0].events;
             s.write_all(b"bye").unwrap();
             drop(s);
-            // Let the worker go idle and take the edge from epoll.
-            fiberio::sleep(Duration::from_millis(20));
+            // Sleep until the idle worker has taken the edge from epoll.
+            util::wait_until(GUARD, "the worker takes the edge from epoll", || {
+                rt.metrics()[0].events > events_before
+            });
             let mut buf = [0u8; 64];
             let first = (&c).read(&mut buf).map_err(|e| e.kind());
             let second = (&c).read(&mut buf).map_err(|e| e.kind());
@@ -235,11 +237,11 @@ fn read_shutdown_std() -> ReadShutdown {
     let reader = c.try_clone().unwrap();
     let (tx, rx) = mpsc::channel();
     let waiting = thread::spawn(move || {
-        tx.send(()).unwrap();
+        tx.send(util::tid()).unwrap();
         (&reader).read(&mut [0u8; 16]).map_err(|e| e.kind())
     });
-    rx.recv().unwrap();
-    thread::sleep(Duration::from_millis(20)); // most likely blocked by now; 0 either way
+    let tid = rx.recv().unwrap();
+    util::wait_until(GUARD, "the reader thread blocks in read", || util::blocked_in_syscall(tid));
     c.shutdown(Shutdown::Read).unwrap();
     let waiting_read = waiting.join().unwrap();
     let read_after = (&c).read(&mut [0u8; 16]).map_err(|e| e.kind());
@@ -293,10 +295,11 @@ fn shutdown_read_wakes_a_parked_reader_with_eof() {
 
 /// Fills the buffers towards a peer that never reads, then writes on; the
 /// other side shuts the write half down under the blocked writer (with
-/// `shutdown`, after `pause`). Returns how the blocked `write_all` ended.
+/// `shutdown`, once `pause` has seen the writer block). Returns how the
+/// blocked `write_all` ended.
 fn shutdown_under_a_blocked_writer<S: Write + Send + 'static>(
     s: S,
-    shutdown: impl FnOnce() + Send + 'static,
+    shutdown: impl FnOnce(),
     spawn: impl FnOnce(
         Box<dyn FnOnce() -> Result<(), ErrorKind> + Send>,
     ) -> Box<dyn FnOnce() -> Result<(), ErrorKind>>,
@@ -315,34 +318,45 @@ fn shutdown_write_wakes_a_writer_blocked_on_full_buffers_with_broken_pipe() {
     let c = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let _peer = listener.accept().unwrap();
     let c2 = c.try_clone().unwrap();
+    let (tid_tx, tid_rx) = mpsc::channel();
     let std_outcome = shutdown_under_a_blocked_writer(
         c,
         move || c2.shutdown(Shutdown::Write).unwrap(),
         |f| {
-            let h = thread::spawn(f);
+            let h = thread::spawn(move || {
+                tid_tx.send(util::tid()).unwrap();
+                f()
+            });
             Box::new(move || h.join().unwrap())
         },
-        || thread::sleep(Duration::from_millis(50)),
+        || {
+            let tid = tid_rx.recv().unwrap();
+            util::wait_until(GUARD, "the writer thread blocks in write", || util::blocked_in_syscall(tid));
+        },
     );
     assert_eq!(std_outcome, Err(ErrorKind::BrokenPipe), "std");
 
+    // The test thread drives the fibers: the parks it watches are then
+    // the writer's alone (a fiber waiting for them would park too).
     let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
-    let outcome = rt.block_on(|| {
+    let (c, _peer) = rt.block_on(|| {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let c = Arc::new(TcpStream::connect(listener.local_addr().unwrap()).unwrap());
         c.set_write_timeout(Some(GUARD)).unwrap();
-        let _peer = listener.accept().unwrap();
-        let c2 = c.clone();
-        shutdown_under_a_blocked_writer(
-            ArcWriter(c),
-            move || c2.shutdown(Shutdown::Write).unwrap(),
-            |f| {
-                let h = fiberio::spawn(f);
-                Box::new(move || h.join().unwrap())
-            },
-            || fiberio::sleep(Duration::from_millis(50)),
-        )
+        (c, listener.accept().unwrap())
     });
+    let c2 = c.clone();
+    let parks = || rt.metrics().iter().map(|m| m.parks).sum::<u64>();
+    let parks_before = parks();
+    let outcome = shutdown_under_a_blocked_writer(
+        ArcWriter(c),
+        || rt.spawn(move || c2.shutdown(Shutdown::Write).unwrap()).join().unwrap(),
+        |f| {
+            let h = rt.spawn(f);
+            Box::new(move || h.join().unwrap())
+        },
+        || util::wait_until(GUARD, "the writer fiber parks on full buffers", || parks() > parks_before),
+    );
     assert_eq!(outcome, std_outcome, "WouldBlock = the parked writer was never woken");
 }
 

@@ -14,9 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use fiberio::net::{TcpListener, TcpStream};
+use util::GUARD;
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 const ACCEPTORS_PER_WORKER: usize = 4;
 const CONNECTIONS: u32 = 400;
 

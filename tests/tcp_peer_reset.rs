@@ -17,18 +17,13 @@ use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
 use socket2::SockRef;
+use util::{GUARD, kind};
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// Long enough for a segment to cross loopback and the event to be taken
 /// from epoll; the outcomes do not depend on it, only which path runs.
 const PAUSE: Duration = Duration::from_millis(50);
 
 type Outcome = Result<usize, ErrorKind>;
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
-}
 
 /// What a scenario's server needs from a socket, std's or fiberio's.
 trait Socket: Read + Write + Send + 'static {

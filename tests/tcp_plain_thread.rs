@@ -7,40 +7,52 @@ mod util;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
 use fiberio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Socket, Type};
+use util::{GUARD, kind};
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
-/// How long a thread waits before it acts, so that the other is likely
-/// blocked by then; the outcome is the same either way, only the path
-/// through the code differs.
-const LATER: Duration = Duration::from_millis(50);
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
-}
+/// How long a call seen blocked is given to return wrongly before the
+/// test checks that it has not: a negative check, which a slow machine can
+/// only make miss a bug, never fail.
+const CHANCE: Duration = Duration::from_millis(20);
 
 #[test]
 fn accept_and_read_block_the_thread_until_something_comes() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let (tid_tx, tid_rx) = mpsc::channel();
+    let (accepted, read) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (a, r) = (accepted.clone(), read.clone());
     let server = thread::spawn(move || {
+        tid_tx.send(util::tid()).unwrap();
         let (mut s, peer) = listener.accept().unwrap(); // blocks: nobody connected yet
+        a.store(true, SeqCst);
         assert_eq!(peer, s.peer_addr().unwrap());
         let mut buf = [0u8; 5];
         let n = s.read(&mut buf).unwrap(); // blocks: nothing sent yet
+        r.store(true, SeqCst);
         (n, buf)
     });
-    thread::sleep(LATER);
+    let tid = tid_rx.recv().unwrap();
+    // Nobody connects yet: the thread sleeps in the kernel, in accept.
+    util::wait_until(GUARD, "the server thread blocks in accept", || util::blocked_in_syscall(tid));
+    thread::sleep(CHANCE);
+    assert!(!accepted.load(SeqCst) && !server.is_finished(), "accept returned with nobody connecting");
     let mut c = TcpStream::connect(addr).unwrap();
-    thread::sleep(LATER);
+    // The connection ends the accept; nothing is sent yet: read blocks.
+    util::wait_until(GUARD, "the server thread accepts, then blocks in read", || {
+        accepted.load(SeqCst) && util::blocked_in_syscall(tid)
+    });
+    thread::sleep(CHANCE);
+    assert!(!read.load(SeqCst) && !server.is_finished(), "read returned with nothing sent");
     c.write_all(b"hello").unwrap();
     let (n, buf) = server.join().unwrap();
+    assert!(read.load(SeqCst), "the read returned once the data came");
     assert_eq!(&buf[..n], &b"hello"[..n]);
     assert!(n > 0);
 }
@@ -89,14 +101,17 @@ fn a_large_transfer_with_partial_writes_arrives_intact() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let d = data.clone();
+    let (tid_tx, tid_rx) = mpsc::channel();
     let writer = thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         s.set_write_timeout(Some(GUARD)).unwrap();
+        tid_tx.send(util::tid()).unwrap();
         s.write_all(&d).unwrap(); // far past the buffers: blocks, partially
     });
     let mut c = TcpStream::connect(addr).unwrap();
     c.set_read_timeout(Some(GUARD)).unwrap();
-    thread::sleep(LATER); // let the writer fill the buffers
+    let tid = tid_rx.recv().unwrap();
+    util::wait_until(GUARD, "the writer fills the buffers and blocks", || util::blocked_in_syscall(tid));
     let mut got = Vec::with_capacity(LEN);
     c.read_to_end(&mut got).unwrap();
     writer.join().unwrap();
@@ -276,33 +291,47 @@ fn a_stream_moves_between_fibers_and_plain_threads() {
     c.set_read_timeout(Some(GUARD)).unwrap();
     let (mut peer, _) = listener.accept().unwrap();
     let (tx, rx) = mpsc::channel();
-    let sender = thread::spawn(move || {
-        for msg in [b"one", b"two", b"sea"] {
-            rx.recv().unwrap();
-            thread::sleep(LATER);
-            peer.write_all(msg).unwrap();
-        }
-        peer
-    });
     let read3 = |mut s: &TcpStream| {
         let mut got = [0u8; 3];
         s.read_exact(&mut got).map(|()| got).map_err(|e| e.kind())
     };
-    tx.send(()).unwrap();
-    let (c, first) = rt.block_on(|| {
-        let got = read3(&c);
-        (c, got)
+    let (first, second, third) = thread::scope(|scope| {
+        // The peer sends each message once the reader blocks waiting for it.
+        let rt = &rt;
+        let sender = scope.spawn(move || {
+            for msg in [b"one", b"two", b"sea"] {
+                match rx.recv().unwrap() {
+                    Reader::Fiber { parks_before } => {
+                        util::wait_until(GUARD, "the fiber parks in read", || {
+                            rt.metrics()[0].parks > parks_before
+                        })
+                    }
+                    Reader::Thread(tid) => {
+                        util::wait_until(GUARD, "the thread blocks in read", || util::blocked_in_syscall(tid))
+                    }
+                }
+                peer.write_all(msg).unwrap();
+            }
+            peer
+        });
+        tx.send(Reader::Fiber { parks_before: rt.metrics()[0].parks }).unwrap();
+        let (c, first) = rt.block_on(|| {
+            let got = read3(&c);
+            (c, got)
+        });
+        let thread_tx = tx.clone();
+        let (c, second) = thread::spawn(move || {
+            thread_tx.send(Reader::Thread(util::tid())).unwrap();
+            let got = read3(&c);
+            (c, got)
+        })
+        .join()
+        .unwrap();
+        tx.send(Reader::Fiber { parks_before: rt.metrics()[0].parks }).unwrap();
+        let third = rt.block_on(|| read3(&c));
+        drop(sender.join().unwrap());
+        (first, second, third)
     });
-    tx.send(()).unwrap();
-    let (c, second) = thread::spawn(move || {
-        let got = read3(&c);
-        (c, got)
-    })
-    .join()
-    .unwrap();
-    tx.send(()).unwrap();
-    let third = rt.block_on(|| read3(&c));
-    drop(sender.join().unwrap());
     assert_eq!((first, second, third), (Ok(*b"one"), Ok(*b"two"), Ok(*b"sea")));
 }
 
@@ -325,14 +354,27 @@ fn a_stream_outlives_its_runtime_and_parks_in_the_next_one() {
     first.shutdown();
     let second = fiberio::Runtime::builder().workers(1).build().unwrap();
     let got = second.block_on(move || {
+        let reading = Arc::new(AtomicBool::new(false));
+        let r = reading.clone();
         let sender = fiberio::spawn(move || {
-            fiberio::sleep(LATER);
+            // One worker: this fiber runs once the reader below has parked.
+            assert!(r.load(SeqCst), "the sender ran before the reader parked");
             peer.write_all(b"next").unwrap();
         });
+        reading.store(true, SeqCst);
         let mut buf = [0u8; 4];
         let got = kind((&c).read_exact(&mut buf)).map(|()| buf);
         sender.join().unwrap();
         got
     });
     assert_eq!(got, Ok(*b"next"));
+}
+
+/// Who reads next in `a_stream_moves_between_fibers_and_plain_threads`:
+/// what the peer watches to see that the read blocks.
+enum Reader {
+    /// The fiber on the runtime's one worker: its parks counter rises.
+    Fiber { parks_before: u64 },
+    /// A plain thread (its kernel id): it sleeps in the kernel.
+    Thread(libc::pid_t),
 }

@@ -9,12 +9,10 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use fiberio::net::TcpStream;
+use util::GUARD;
 
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
 /// Bytes each way: many times the socket buffers, so both fibers park often.
 const LEN: usize = 8 * 1024 * 1024;
 

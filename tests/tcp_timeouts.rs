@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use fiberio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Socket, Type};
-
-/// Bounds every wait that a lost wakeup would make endless.
-const GUARD: Duration = Duration::from_secs(5);
+use util::{GUARD, kind};
 
 fn rt() -> fiberio::Runtime {
     fiberio::Runtime::builder().workers(2).build().unwrap()
@@ -30,10 +28,6 @@ fn pair() -> (TcpStream, TcpStream) {
     let c = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (s, _) = listener.accept().unwrap();
     (c, s)
-}
-
-fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
-    r.map_err(|e| e.kind())
 }
 
 #[test]

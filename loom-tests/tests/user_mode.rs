@@ -12,7 +12,8 @@
 
 use std::sync::Arc;
 
-use fiberio::sync::{Condvar, Mutex, Semaphore};
+use fiberio::Cancelled;
+use fiberio::sync::{Condvar, Mutex, Semaphore, mpsc};
 
 /// Runs `f` under loom with a preemption bound of 2: every schedule with
 /// at most two preemptions is explored. The lost update needs one (a
@@ -104,4 +105,86 @@ fn a_one_permit_semaphore_excludes() {
         }
         assert_eq!(sem.available_permits(), 1);
     });
+}
+
+/// A fiber blocked in `recv` is cancelled: however the cancel meets the
+/// fiber (before it starts, before or after it parks), its wait ends, it
+/// unwinds, and `join` returns `Cancelled`.
+#[test]
+fn a_cancelled_receiver_joins_as_cancelled() {
+    model(|| {
+        let (tx, rx) = mpsc::channel::<u32>();
+        let h = fiberio::spawn(move || rx.recv());
+        h.cancel();
+        let err = h.join().expect_err("nothing is ever sent: only the cancel ends the fiber");
+        assert!(err.is::<Cancelled>(), "join returns the Cancelled payload");
+        drop(tx);
+    });
+}
+
+/// A fiber queued for a Mutex is cancelled while the holder unlocks: the
+/// hand-off and the cancel race (DESIGN.md race 15). The fiber either got
+/// the lock first (it finishes) or is cancelled without it; either way
+/// the lock is free afterwards and its data consistent.
+#[test]
+fn a_cancelled_locker_never_keeps_the_lock() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0u32));
+        let guard = m.lock().unwrap();
+        let m2 = m.clone();
+        let h = fiberio::spawn(move || *m2.lock().unwrap() += 1);
+        drop(guard);
+        h.cancel();
+        let expected = match h.join() {
+            Ok(()) => 1,
+            Err(e) => {
+                assert!(e.is::<Cancelled>());
+                0
+            }
+        };
+        assert_eq!(*m.try_lock().expect("the lock is free"), expected);
+    });
+}
+
+/// A pool of connections: a worker checks one out, waits for a job, and
+/// puts the connection back. Written with the give-back after the wait, a
+/// cancellation of the waiting worker skips it: the connection leaks.
+fn worker_with_pool(cancel_safe: bool) {
+    model(move || {
+        let pool = Arc::new(Mutex::new(vec!["conn"]));
+        let (jobs, job_rx) = mpsc::channel::<u32>();
+        let p = pool.clone();
+        let h = fiberio::spawn(move || {
+            let conn = p.lock().unwrap().pop().expect("a free connection");
+            if cancel_safe {
+                // The fix: a guard gives the connection back, even on unwind.
+                struct CheckedOut(Arc<Mutex<Vec<&'static str>>>, &'static str);
+                impl Drop for CheckedOut {
+                    fn drop(&mut self) {
+                        self.0.lock().unwrap().push(self.1);
+                    }
+                }
+                let _conn = CheckedOut(p.clone(), conn);
+                let _ = job_rx.recv();
+            } else {
+                let _ = job_rx.recv(); // a cancellation point ...
+                p.lock().unwrap().push(conn); // ... that skips this
+            }
+        });
+        jobs.send(1).unwrap();
+        h.cancel();
+        let _ = h.join();
+        assert_eq!(pool.lock().unwrap().len(), 1, "a connection leaked");
+    });
+}
+
+#[test]
+#[should_panic(expected = "a connection leaked")]
+fn loom_finds_the_cleanup_a_cancellation_skips() {
+    worker_with_pool(false);
+}
+
+#[test]
+fn a_guard_gives_the_connection_back_when_cancelled() {
+    worker_with_pool(true);
 }

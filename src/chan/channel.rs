@@ -136,7 +136,10 @@ impl<T> Chan<T> {
                 || pending.take().run(),
                 // Granted and cancelled at once: the value goes back.
                 |granted| {
-                    if granted {
+                    let keeps = crate::loom::mutation::on(
+                        crate::loom::mutation::Mutation::ChannelRecvCancelKeepsGrant,
+                    );
+                    if granted && !keeps {
                         self.locked(|s, w| s.release(w));
                     }
                 },

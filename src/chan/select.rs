@@ -213,7 +213,9 @@ impl<'a> Select<'a> {
                         // Ready: ours if our own wake wins, else give it back.
                         if waiter.wake(Reason::Notified) {
                             self_won.set(Some(i));
-                        } else {
+                        } else if !crate::loom::mutation::on(
+                            crate::loom::mutation::Mutation::SelectLostWakeKeepsGrant,
+                        ) {
                             arms[i].release();
                         }
                         return;

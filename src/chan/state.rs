@@ -41,6 +41,7 @@ use std::sync::mpsc::{TryRecvError, TrySendError};
 use crate::fiber::park::Reason;
 use crate::fiber::wait_list::WaitList;
 use crate::fiber::waiter::Wakeup;
+use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -261,8 +262,14 @@ impl<T> State<T> {
         self.senders -= 1;
         if self.senders == 0 {
             self.reserved = 0;
+            if on(Mutation::ChannelDisconnectNoWake) {
+                return;
+            }
             while let Some(wakeup) = self.pop_receiver() {
                 w.push(wakeup);
+                if on(Mutation::ChannelDisconnectWakesOne) {
+                    break;
+                }
             }
         }
     }
@@ -277,6 +284,9 @@ impl<T> State<T> {
         self.reserved = 0;
         while let Some((_, wakeup)) = self.send_waiters.pop(Reason::Notified, |_| true) {
             w.push(wakeup);
+            if on(Mutation::ChannelReceiverDropWakesOne) {
+                break;
+            }
         }
         std::mem::take(&mut self.queue)
     }

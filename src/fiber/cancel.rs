@@ -66,6 +66,7 @@ pub(crate) fn cancel(task: &Task) {
 /// Unwinds the running fiber with the [`Cancelled`] payload. Call it after
 /// undoing the registration of the wait that reported `Reason::Cancelled`.
 pub(crate) fn unwind() -> ! {
+    crate::loom::cancel_unwind_begins();
     if with_running(|task| task.set_cancel_unwinding(true)).is_some() {
         MAY_BE_STALE.with(|m| m.set(true));
     }
@@ -76,7 +77,7 @@ pub(crate) fn unwind() -> ! {
 /// start): unwinds if a cancellation is pending for `task` — unless the
 /// thread is unwinding already (see the module docs).
 pub(crate) fn check(task: &Task) {
-    if std::thread::panicking() {
+    if crate::loom::panicking() {
         return;
     }
     task.set_cancel_unwinding(false);
@@ -88,7 +89,7 @@ pub(crate) fn check(task: &Task) {
 /// Runs `park` (a wait of the current fiber) with its cancellation masked
 /// if the thread is unwinding, so the wait never ends as cancelled then.
 pub(crate) fn masked<R>(park: impl FnOnce() -> R) -> R {
-    let task = std::thread::panicking().then(current_task).flatten();
+    let task = crate::loom::panicking().then(current_task).flatten();
     let Some(task) = task else {
         unwind_ended();
         return park();
@@ -99,7 +100,7 @@ pub(crate) fn masked<R>(park: impl FnOnce() -> R) -> R {
     result
 }
 
-thread_local! {
+crate::loom::carrier_local! {
     /// Whether a fiber of this thread has begun a cancellation unwind since
     /// the last [`unwind_ended`] check: only then can a fiber's
     /// `cancel_unwinding` flag be stale (the unwind was caught).
@@ -120,7 +121,7 @@ pub(crate) fn unwind_ended() {
 
 #[cold]
 fn unwind_ended_slow() {
-    if !std::thread::panicking() {
+    if !crate::loom::panicking() {
         MAY_BE_STALE.with(|m| m.set(false));
         with_running(|task| task.set_cancel_unwinding(false));
     }
@@ -130,5 +131,5 @@ fn unwind_ended_slow() {
 /// rather than because of a panic: fiberio's lock guards do not poison
 /// then.
 pub(crate) fn unwinding() -> bool {
-    std::thread::panicking() && with_running(|t| t.cancel_unwinding()).unwrap_or(false)
+    crate::loom::panicking() && with_running(|t| t.cancel_unwinding()).unwrap_or(false)
 }

@@ -5,94 +5,212 @@
 //! (STYLE.md 13): a worker thread names itself this thread's [`Carrier`]
 //! for as long as it runs ([`enter_carrier`]), and marks the fiber it
 //! resumes as the running one, and clears it when the fiber suspends
-//! ([`set_running`]). Everything above — waits, time, IO, the helper pool,
+//! ([`Context::set_running`]): one thread-local read answers every
+//! question, and a switch touches no thread-local. Everything above — waits, time, IO, the helper pool,
 //! fiber-locals — asks [`in_fiber`], [`with_running`] or [`current_task`].
 //!
-//! The [`Carrier`] trait is what the fiber layer needs of a worker: suspend
-//! the running fiber for a two-phase park or a yield, and say whether it
-//! is shutting down. The scheduler implements it; the fiber layer never
-//! names the scheduler.
+//! A fiber suspends itself through its coroutine's yielder, which the
+//! worker names in the [`Context`] with the running task, handing the
+//! worker a [`Request`]: yield, or commit a park (two-phase park). The
+//! [`Carrier`] trait is the rest of what the fiber layer needs of a
+//! worker: a park with a deadline (the worker owns the timers), and
+//! whether it is shutting down. The scheduler implements it; the fiber
+//! layer never names the scheduler.
 
 use std::cell::Cell;
 use std::time::Instant;
 
-use super::park::Seq;
+use corosensei::Yielder;
+
+use super::park::{Reason, Seq};
 use super::task::Task;
 use super::waiter::Waiter;
 use crate::loom::sync::Arc;
 
-/// What the fiber layer needs of the worker thread that runs fibers
-/// (implemented by `sched::Worker`).
-pub(crate) trait Carrier {
-    /// Suspends the running fiber; its worker commits wait `seq` on its
-    /// own stack (two-phase park, race 2) and resumes the fiber once the
-    /// wait is woken — at once if a wake won before the commit. With a
-    /// `timer`, a timer armed first wakes its waiter with `TimedOut` at
-    /// the deadline, and is disarmed when the fiber resumes.
-    fn park(&self, seq: Seq, timer: Option<(Instant, Waiter)>);
+/// What a fiber asks of its worker when it suspends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request {
+    /// Run other fibers, then me again.
+    Yield,
+    /// Commit my wait `seq` (two-phase park) and run me when it is woken.
+    Park(Seq),
+}
 
-    /// Suspends the running fiber and runs it again after the others that
-    /// are runnable (no-op while shutdown unwinds fibers).
-    fn yield_now(&self);
+/// The handle a fiber suspends through (it lives on the fiber's stack).
+pub(crate) type FiberYielder = Yielder<(), Request>;
+
+/// The fiber layer's part of a started fiber, held in its worker's slot:
+/// its task, and the yielder it suspends through.
+#[derive(Debug)]
+pub(crate) struct StartedFiber {
+    pub(crate) task: Arc<Task>,
+    /// Null until the fiber's first run sets it ([`first_run`]); it lives
+    /// on the fiber's stack.
+    yielder: Cell<*const FiberYielder>,
+}
+
+impl StartedFiber {
+    pub(crate) fn new(task: Arc<Task>) -> Self {
+        Self { task, yielder: Cell::new(std::ptr::null()) }
+    }
+}
+
+/// What the fiber layer needs of the worker thread that runs fibers,
+/// beyond suspending them (implemented by `sched::Worker`).
+pub(crate) trait Carrier {
+    /// Arms a timer that wakes `waiter` with `TimedOut` at `deadline`,
+    /// suspends the running fiber with `Request::Park(seq)`, and disarms
+    /// the timer when the fiber resumes (unless it fired).
+    fn park_until(&self, seq: Seq, deadline: Instant, waiter: Waiter);
 
     /// Whether shutdown has begun: a wait must not block the thread then.
     fn is_closing(&self) -> bool;
+
+    /// Suspends the running fiber with `request` where it has no
+    /// coroutine: the user loom mode, whose fibers are loom threads (a
+    /// worker's fibers suspend through their yielder,
+    /// [`Context::suspend`], and never come here: outside loom nothing
+    /// calls it).
+    #[allow(dead_code)]
+    fn suspend_thread(&self, request: Request);
 }
 
-thread_local! {
-    /// The worker running on this thread, if it is one.
-    static CARRIER: Cell<Option<*const dyn Carrier>> = const { Cell::new(None) };
-    /// The running fiber's task; null on a worker's own stack and off workers.
-    static RUNNING: Cell<*const Arc<Task>> = const { Cell::new(std::ptr::null()) };
+/// The fiber layer's state of one worker thread: its carrier and the
+/// fiber it runs. A worker owns one, names it this thread's context for
+/// its whole life ([`enter_carrier`]), and marks each fiber it resumes
+/// ([`Context::set_running`]) with a plain store, no thread-local access.
+#[derive(Debug)]
+pub(crate) struct Context {
+    /// The worker; set by `enter_carrier`, for as long as it runs.
+    carrier: Cell<Option<*const dyn Carrier>>,
+    /// The running fiber; null on the worker's own stack.
+    running: Cell<*const StartedFiber>,
+    /// Set while shutdown unwinds fibers: they must not suspend again.
+    unwinding: Cell<bool>,
 }
 
-/// Makes `carrier` this thread's carrier while `f` runs (a worker, for
-/// its whole life). Every fiber it runs must be over before this returns.
-pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, f: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
+impl Context {
+    pub(crate) fn new() -> Self {
+        Self { carrier: Cell::new(None), running: Cell::new(std::ptr::null()), unwinding: Cell::new(false) }
+    }
+
+    /// The worker, as it resumes a fiber and as the fiber suspends or
+    /// ends (null). `fiber` must stay valid until the next call: the
+    /// worker's fiber slot holds it for the run.
+    #[inline]
+    pub(crate) fn set_running(&self, fiber: *const StartedFiber) {
+        self.running.set(fiber);
+    }
+
+    /// The running fiber, if any.
+    #[inline]
+    pub(crate) fn running(&self) -> Option<&StartedFiber> {
+        // SAFETY: non-null `running` is held by the worker's slot for the
+        // whole run (`set_running`).
+        unsafe { self.running.get().as_ref() }
+    }
+
+    /// The worker, around the shutdown's forced unwinds.
+    pub(crate) fn set_unwinding(&self, unwinding: bool) {
+        self.unwinding.set(unwinding);
+    }
+
+    /// Whether shutdown is unwinding this worker's fibers.
+    pub(crate) fn is_unwinding(&self) -> bool {
+        self.unwinding.get()
+    }
+
+    /// Suspends the running fiber with `request`. Must run on a fiber.
+    #[inline]
+    pub(crate) fn suspend(&self, request: Request) {
+        crate::loom::loom_or_std!(
+            loom: carrier_of(self).suspend_thread(request),
+            std: self.suspend_coroutine(request),
+        )
+    }
+
+    /// [`suspend`](Self::suspend) through the fiber's coroutine.
+    #[inline]
+    pub(crate) fn suspend_coroutine(&self, request: Request) {
+        let yielder = self.running().expect("suspend on a fiber").yielder.get();
+        debug_assert!(!yielder.is_null(), "suspend before the fiber's first run");
+        // SAFETY: the running fiber's yielder, set by its first run; it
+        // lives on the fiber's stack, the stack this code runs on.
+        unsafe { &*yielder }.suspend(request);
+    }
+
+    /// The fiber, on its first run: records the yielder it suspends
+    /// through, and returns its task.
+    pub(crate) fn first_run(&self, yielder: &FiberYielder) -> &Arc<Task> {
+        let fiber = self.running().expect("a fiber's first run");
+        fiber.yielder.set(yielder);
+        &fiber.task
+    }
+}
+
+crate::loom::carrier_local! {
+    /// The context of the worker running on this thread, if it is one.
+    static CONTEXT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Makes `context`, carried by `carrier`, this thread's context while `f`
+/// runs (a worker, for its whole life). Every fiber it runs must be over
+/// before this returns.
+pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, context: &Context, f: impl FnOnce() -> R) -> R {
+    struct Reset<'a>(&'a Context);
+    impl Drop for Reset<'_> {
         fn drop(&mut self) {
-            CARRIER.with(|c| c.set(None));
-            RUNNING.with(|r| r.set(std::ptr::null()));
+            // Under loom, a model torn down after a found bug: leave its
+            // thread-locals alone (the user loom mode's carriers).
+            if crate::loom::cells_unreachable() {
+                return;
+            }
+            CONTEXT.with(|c| c.set(std::ptr::null()));
+            self.0.carrier.set(None);
+            self.0.running.set(std::ptr::null());
         }
     }
     // SAFETY: only the lifetime is erased; the pointer is cleared by
     // `Reset` before the borrow of `carrier` ends, and only dereferenced on
-    // this thread meanwhile (`carrier()`).
+    // this thread meanwhile (`current`).
     let ptr: *const (dyn Carrier + 'static) = unsafe { std::mem::transmute(carrier) };
-    CARRIER.with(|c| c.set(Some(ptr)));
-    let _reset = Reset;
+    context.carrier.set(Some(ptr));
+    CONTEXT.with(|c| c.set(context));
+    let _reset = Reset(context);
     f()
 }
 
-/// The carrier, called by the worker as it resumes a fiber (`task`) and as
-/// the fiber suspends or ends (null). `task` must stay valid until the next
-/// call: the worker's fiber slot holds it for the run.
+/// This thread's context, if it is a worker: one thread-local read.
 #[inline]
-pub(crate) fn set_running(task: *const Arc<Task>) {
-    RUNNING.with(|r| r.set(task));
+fn context<'a>() -> Option<&'a Context> {
+    // SAFETY: non-null only inside `enter_carrier`, whose borrow of the
+    // context outlives everything that runs on this thread meanwhile.
+    unsafe { CONTEXT.with(Cell::get).as_ref() }
 }
 
-/// This thread's carrier, if it is a worker.
-fn carrier<'a>() -> Option<&'a dyn Carrier> {
-    // SAFETY: set only inside `enter_carrier`, whose borrow outlives
-    // everything that runs on this thread meanwhile.
-    CARRIER.with(Cell::get).map(|ptr| unsafe { &*ptr })
+/// The running fiber's task and its worker's context, if a fiber runs here.
+#[inline]
+fn running<'a>() -> Option<(&'a Arc<Task>, &'a Context)> {
+    let ctx = context()?;
+    Some((&ctx.running()?.task, ctx))
+}
+
+/// The context's carrier.
+fn carrier_of(ctx: &Context) -> &dyn Carrier {
+    // SAFETY: set for as long as the context is current (`enter_carrier`).
+    unsafe { &*ctx.carrier.get().expect("a current context has its carrier") }
 }
 
 /// Whether this code runs on a fiber.
 #[inline]
 pub(crate) fn in_fiber() -> bool {
-    !RUNNING.with(Cell::get).is_null()
+    context().is_some_and(|ctx| !ctx.running.get().is_null())
 }
 
 /// Runs `f` with the running fiber's task; `None` off a fiber.
 #[inline]
 pub(crate) fn with_running<R>(f: impl FnOnce(&Arc<Task>) -> R) -> Option<R> {
-    let ptr = RUNNING.with(Cell::get);
-    // SAFETY: non-null `RUNNING` is the running fiber's task, held by its
-    // worker's slot for the whole run (`set_running`).
-    unsafe { ptr.as_ref() }.map(f)
+    running().map(|(task, _)| f(task))
 }
 
 /// The running fiber's task.
@@ -100,33 +218,40 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     with_running(Arc::clone)
 }
 
-/// The fiber half of a wait: opens it, registers, asks the carrier to
-/// park (arming the deadline), and returns why the wait ended. Must run on
-/// a fiber.
-pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> super::park::Reason {
+/// The fiber half of a wait: opens it, registers, suspends into the
+/// worker, which commits the park (arming the deadline through the
+/// carrier, which owns the timers), and returns why the wait ended. Must
+/// run on a fiber.
+pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
+    let (task, ctx) = running().expect("park on a fiber");
     // Our own reference: the worker's slab may grow while we are parked.
-    let task = current_task().expect("park on a fiber");
-    let carrier = carrier().expect("fibers run on carriers");
+    let task = task.clone();
     let seq = match task.park.begin() {
         Ok(seq) => seq,
         Err(reason) => return reason,
     };
     register(Waiter::fiber(task.clone(), seq));
-    carrier.park(seq, deadline.map(|d| (d, Waiter::fiber(task.clone(), seq))));
+    match deadline {
+        None => ctx.suspend(Request::Park(seq)),
+        Some(d) => carrier_of(ctx).park_until(seq, d, Waiter::fiber(task.clone(), seq)),
+    }
     task.park.reason(seq).expect("a parked fiber resumes only once woken")
 }
 
 /// Yields the running fiber (a cancellation point); `false` off a fiber.
+/// While shutdown unwinds fibers it returns at once.
 pub(crate) fn yield_running() -> bool {
-    let Some(carrier) = carrier().filter(|_| in_fiber()) else {
+    let Some((task, ctx)) = running() else {
         return false;
     };
-    with_running(|task| super::cancel::check(task));
-    carrier.yield_now();
+    super::cancel::check(task);
+    if !ctx.is_unwinding() {
+        ctx.suspend(Request::Yield);
+    }
     true
 }
 
 /// Whether this thread is a worker that has begun shutting down.
 pub(crate) fn carrier_closing() -> bool {
-    carrier().is_some_and(|c| c.is_closing())
+    context().is_some_and(|ctx| carrier_of(ctx).is_closing())
 }

@@ -9,6 +9,7 @@ use super::task::Output;
 use super::wait::{Woken, wait, wait_thread};
 use super::waiter::Waiter;
 use crate::loom::cell::UnsafeCell;
+use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::atomic::{AtomicU8, Ordering::*};
 
 /// The message of the panic payload a join returns when the runtime shut
@@ -90,7 +91,7 @@ impl JoinSlot {
     }
 
     /// The joiner's side: takes the result if it is there.
-    fn try_take(&self) -> Option<Output> {
+    pub(crate) fn try_take(&self) -> Option<Output> {
         if !self.is_done() {
             return None;
         }
@@ -101,12 +102,13 @@ impl JoinSlot {
 
     /// The joiner's side: publishes `waiter`; `Err` gives it back if the
     /// result is already there. Any earlier waiter is replaced.
-    fn register(&self, waiter: Waiter) -> Result<(), Waiter> {
+    pub(crate) fn register(&self, waiter: Waiter) -> Result<(), Waiter> {
         // Reclaim the waiter slot from an earlier registration, if any
         // (load first: a failed CAS costs a locked instruction too).
         match self.state.load(Acquire) {
             DONE => return Err(waiter),
             // A failed reclaim means the state can only have become DONE.
+            WAITING if on(Mutation::JoinSlotReclaimByStore) => self.state.store(EMPTY, Release),
             WAITING if self.state.compare_exchange(WAITING, EMPTY, AcqRel, Acquire).is_err() => {
                 return Err(waiter);
             }

@@ -58,6 +58,7 @@ impl Reason {
 ///
 /// `register` must hand the waiter to whatever will wake it, then re-check
 /// the condition and wake the waiter itself if it already holds.
+#[inline]
 pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Woken {
     wait_reason(deadline, register).or_unwind(|| {})
 }
@@ -74,6 +75,7 @@ pub(crate) fn wait_undo(
 /// [`wait`], returning a cancellation as [`Reason::Cancelled`] instead of
 /// unwinding: for a caller that must first learn what the wait got it
 /// (`wait_list::wait_on`); it then calls [`Reason::or_unwind`].
+#[inline]
 pub(crate) fn wait_reason(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
     if carrier::in_fiber() {
         super::cancel::masked(|| carrier::park(deadline, register))

@@ -63,6 +63,9 @@ impl<T> WaitList<T> {
             if let Some(wakeup) = waiter.claim(reason) {
                 return Some((token, wakeup));
             }
+            if crate::loom::mutation::on(crate::loom::mutation::Mutation::WaitListPopStopsAtDead) {
+                return None;
+            }
         }
         None
     }

@@ -125,6 +125,21 @@ macro_rules! loom_or_std {
 }
 pub(crate) use loom_or_std;
 
+/// `std::thread_local!` for what belongs to the thread that runs a fiber
+/// — its carrier, the running fiber. Under loom, whose threads all run on
+/// the test's OS thread, loom's per-thread `thread_local!` instead: each
+/// loom thread standing in for a fiber (the user loom mode) is a carrier
+/// of its own. Initialisers are `const` blocks.
+macro_rules! carrier_local {
+    ($($(#[$m:meta])* static $name:ident: $t:ty = const $init:block;)*) => {
+        #[cfg(not(loom))]
+        ::std::thread_local! { $($(#[$m])* static $name: $t = const $init;)* }
+        #[cfg(loom)]
+        ::loom::thread_local! { $($(#[$m])* static $name: $t = $init;)* }
+    };
+}
+pub(crate) use carrier_local;
+
 /// Declares a `const fn`, except under loom, whose primitives cannot be
 /// built in a `const` context.
 macro_rules! const_fn {
@@ -185,6 +200,70 @@ pub(crate) fn take_cell<T: Default>(cell: &mut cell::UnsafeCell<T>) -> T {
 /// second panic would abort the process instead of reporting the bug.
 /// Leaking is harmless there. Always `false` outside loom: every guard,
 /// channel end and result slot checks it first in its `Drop`.
+///
+/// A cancellation unwinding a loom fiber (the user loom mode) is no
+/// teardown: its destructors, and those of any loom thread that runs while
+/// it is suspended mid-unwind, do their work.
 pub(crate) fn cells_unreachable() -> bool {
-    cfg!(loom) && std::thread::panicking()
+    #[cfg(loom)]
+    return std::thread::panicking() && cancel_unwinds::in_flight() == 0;
+    #[cfg(not(loom))]
+    false
+}
+
+/// Whether the current thread — under loom, the current loom thread — is
+/// unwinding: `std::thread::panicking`, except that loom runs all its
+/// threads on one OS thread, so std's per-thread answer is true for every
+/// loom thread while one of them is suspended in the middle of a
+/// cancellation unwind. Under loom, such an unwind counts only for the
+/// loom thread it unwinds.
+#[inline]
+pub(crate) fn panicking() -> bool {
+    #[cfg(loom)]
+    return std::thread::panicking() && (cancel_unwinds::in_flight() == 0 || cancel_unwinds::mine());
+    #[cfg(not(loom))]
+    std::thread::panicking()
+}
+
+/// The current fiber begins a cancellation unwind (see [`panicking`]).
+#[inline]
+pub(crate) fn cancel_unwind_begins() {
+    #[cfg(loom)]
+    cancel_unwinds::begin();
+}
+
+/// The cancellation unwinds of loom fibers in flight, per model (a model
+/// runs on one OS thread) and per loom thread.
+#[cfg(loom)]
+pub(crate) mod cancel_unwinds {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
+    }
+    loom::thread_local! {
+        static MINE: Cell<bool> = Cell::new(false);
+    }
+
+    pub(super) fn in_flight() -> usize {
+        IN_FLIGHT.with(Cell::get)
+    }
+
+    pub(super) fn mine() -> bool {
+        MINE.with(Cell::get)
+    }
+
+    pub(super) fn begin() {
+        if !MINE.with(|m| m.replace(true)) {
+            IN_FLIGHT.with(|n| n.set(n.get() + 1));
+        }
+    }
+
+    /// The loom thread's cancellation unwind is over (caught at the fiber's
+    /// root, or the fiber ended after catching it itself).
+    pub(crate) fn end() {
+        if MINE.with(|m| m.replace(false)) {
+            IN_FLIGHT.with(|n| n.set(n.get() - 1));
+        }
+    }
 }

@@ -20,6 +20,35 @@ pub enum Mutation {
     MutexNoRecheck,
     /// A channel receiver queues without re-checking for a value.
     ChannelRecvNoRecheck,
+    /// `RawMutex::unlock`'s fast path releases with `Relaxed`: the next
+    /// holder's data accesses are not ordered after this holder's.
+    MutexUnlockRelaxed,
+    /// `RwLock`: a newcomer reader ignores a writer holding the lock.
+    RwLockReaderIgnoresWriter,
+    /// `RwLock`: a waiter that leaves (cancelled) does not re-grant, so
+    /// those queued behind it are not admitted.
+    RwLockLeaveNoGrant,
+    /// `Semaphore`: a cancelled acquirer keeps a grant it got at the same
+    /// moment instead of giving it back.
+    SemaphoreCancelKeepsGrant,
+    /// `Barrier`: the leader does not reset the arrival count.
+    BarrierCountNotReset,
+    /// `WaitGroup::wait` queues without re-checking the count.
+    WaitGroupNoRecheck,
+    /// `WaitList::pop` gives up at the first waiter whose wait has ended.
+    WaitListPopStopsAtDead,
+    /// The last sender's drop wakes one blocked receiver, not all.
+    ChannelDisconnectWakesOne,
+    /// The last sender's drop wakes no blocked receiver.
+    ChannelDisconnectNoWake,
+    /// The last receiver's drop wakes one blocked sender, not all.
+    ChannelReceiverDropWakesOne,
+    /// A cancelled receiver keeps a value granted to it at the same moment.
+    ChannelRecvCancelKeepsGrant,
+    /// A select whose own wake lost keeps the grant of a ready arm.
+    SelectLostWakeKeepsGrant,
+    /// `JoinSlot::register` reclaims its slot with a load and a store.
+    JoinSlotReclaimByStore,
 
     // sched/ (races 7, 8; the worker's commit and shutdown)
     /// `SleepState::prepare_sleep` re-checks for work before announcing.

@@ -21,13 +21,20 @@ pub(crate) mod thread {
 pub(crate) mod cell {
     /// `core::cell::UnsafeCell` behind loom's closure API.
     #[derive(Debug, Default)]
-    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+    pub(crate) struct UnsafeCell<T: ?Sized>(core::cell::UnsafeCell<T>);
 
     impl<T> UnsafeCell<T> {
         pub(crate) const fn new(data: T) -> Self {
             Self(core::cell::UnsafeCell::new(data))
         }
 
+        /// The contents.
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
         /// Runs `f` with a shared raw pointer to the contents.
         #[inline(always)]
         pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
@@ -38,11 +45,6 @@ pub(crate) mod cell {
         #[inline(always)]
         pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
-        }
-
-        /// The contents.
-        pub(crate) fn into_inner(self) -> T {
-            self.0.into_inner()
         }
     }
 }

@@ -13,16 +13,19 @@
 //! - `sched`: a runtime's workers without threads — sleep/notify with the
 //!   worker's re-check, remote wakes, submit, stealing, the worker's
 //!   commit of a park and its shutdown (races 5, 7, 8);
+//! - `join_slot`: a fiber's result and its joiner;
 //! - `user_mode`: `fiberio::spawn` as a loom thread (the user loom mode);
 //! - `mutation`: switches for defects planted in the runtime's own source
 //!   (every broken variant).
 
+mod join_slot;
 mod mutation;
 mod park;
 mod reactor;
 mod sched;
 mod user_mode;
 
+pub use join_slot::JoinSlot;
 pub use mutation::{Mutation, mutate};
 pub use park::{
     ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,

@@ -142,6 +142,7 @@ impl PollDesc {
     ///
     /// No context switch here but inside `park`: the loom models run this
     /// very loop with a thread's wait as `park`.
+    #[inline]
     pub(crate) fn run_io<R>(
         &self,
         dir: Dir,
@@ -153,10 +154,7 @@ impl PollDesc {
         loop {
             let seen = token.snapshot();
             if seen.is_closed() {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "fiberio: the socket was closed while in use",
-                ));
+                return Err(closed());
             }
             if seen.is_ready() {
                 match op() {
@@ -310,4 +308,9 @@ impl PollDesc {
     pub(crate) fn set_nonblocking(&self, on: bool) {
         self.nonblocking.store(on, Relaxed);
     }
+}
+
+#[cold]
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "fiberio: the socket was closed while in use")
 }

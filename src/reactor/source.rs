@@ -104,6 +104,7 @@ impl IoSource {
     }
 
     /// Adds the fd to the epoll of the running fiber's worker, the first time.
+    #[inline]
     fn register(&self) -> io::Result<()> {
         let added = poller::with_current(|poller| {
             if !self.pd.claim_registration(poller) {

@@ -19,28 +19,18 @@
 //! resumes of one slot overlap.
 
 use std::fmt;
-use std::ptr::{addr_of, addr_of_mut};
 
-use corosensei::{Coroutine, Yielder};
+use corosensei::Coroutine;
 
 use super::queue::Unstarted;
+use crate::fiber::carrier::{FiberYielder, Request, StartedFiber};
 use crate::fiber::local::clear_current;
 use crate::fiber::park::{ParkState, Seq};
 use crate::fiber::task::Output;
 use crate::fiber::task::Task;
 use crate::fiber::{drop_or_abort, shutdown_output};
 use crate::loom::mutation::{self, Mutation};
-use crate::loom::sync::Arc;
 use crate::stack::FiberStack;
-
-/// What a fiber asks of its worker when it suspends.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Request {
-    /// Run other fibers, then me again.
-    Yield,
-    /// Commit my wait `seq` (two-phase park) and run me when it is woken.
-    Park(Seq),
-}
 
 /// The worker's half of a fiber's park, back on its own stack after the
 /// fiber suspended to park wait `seq` (two-phase park, races 1 and 2):
@@ -60,24 +50,24 @@ pub(crate) fn commit_park(park: &ParkState, seq: Seq) -> bool {
 
 /// A fiber's coroutine: resumed with `()`, yields a [`Request`].
 pub(crate) type Coro = Coroutine<(), Request, (), FiberStack>;
-/// The handle a fiber suspends through.
-pub(crate) type FiberYielder = Yielder<(), Request>;
 
 /// One started fiber.
 pub(crate) struct FiberSlot {
     pub(crate) coro: Coro,
-    pub(crate) task: Arc<Task>,
+    /// Its task and yielder, for the fiber layer (`fiber::carrier`).
+    pub(crate) fiber: StartedFiber,
     /// When the fiber started on this worker, in its worker's count: shutdown
     /// unwinds the newest first, so a fiber in `block_on` outlives the
     /// fiber running its body.
     pub(crate) order: u64,
-    /// Set by the fiber when it first runs (null before); lives on its stack.
-    pub(crate) yielder: *const FiberYielder,
 }
 
 impl fmt::Debug for FiberSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FiberSlot").field("task", &self.task).field("started", &self.coro.started()).finish()
+        f.debug_struct("FiberSlot")
+            .field("task", &self.fiber.task)
+            .field("started", &self.coro.started())
+            .finish()
     }
 }
 
@@ -158,13 +148,9 @@ pub(crate) fn shut_down(task: &Task, unwind: impl FnOnce()) {
 /// The first code a fiber runs, on its own stack.
 pub(super) fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> Output + Send>) {
     let worker = super::context::worker().expect("fibers run on workers");
-    let slot = worker.cur.get();
-    // SAFETY: `cur` is this fiber's live slot, which outlives its body; the
-    // yielder lives on this fiber's stack for as long as the fiber.
-    let task: &Task = unsafe {
-        *addr_of_mut!((*slot).yielder) = yielder;
-        &*addr_of!((*slot).task)
-    };
+    // The slot holding the task outlives the body; the yielder lives on
+    // this fiber's stack for as long as the fiber.
+    let task: &Task = worker.context.first_run(yielder);
     let output = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Fiber-locals are dropped here, inside the fiber, even when it unwinds.
         let _locals = LocalsGuard;
@@ -172,7 +158,7 @@ pub(super) fn fiber_main(yielder: &FiberYielder, body: Box<dyn FnOnce() -> Outpu
         crate::fiber::cancel::check(task);
         body()
     }));
-    if worker.unwinding.get() {
+    if worker.context.is_unwinding() {
         // Shutdown unwound this fiber (or the fiber caught that unwind and
         // returned anyway). Returning normally ends the forced unwind as
         // well as re-raising it would, and cannot carry a second panic

@@ -209,7 +209,9 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     // The thread's poller (where its fibers register fds), carrier (how they
     // park) and worker (how they are spawned and scheduled), for its life.
     let poller = worker.shared.poller.clone();
-    poller.enter(|| enter_carrier(&worker, || context::enter_worker(&worker, || worker.run())));
+    poller.enter(|| {
+        enter_carrier(&worker, &worker.context, || context::enter_worker(&worker, || worker.run()))
+    });
     debug_assert_eq!(worker.live_fibers(), 0);
 }
 

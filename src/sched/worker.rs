@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
-use super::fibers::{self, FiberSlot, Fibers, Request, abandon, fiber_main};
+use super::fibers::{self, FiberSlot, Fibers, abandon, fiber_main};
 use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
 use super::metrics::Counters;
@@ -36,7 +36,7 @@ use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
 use super::queue::{self, Unstarted, UnstartedQueue};
 use super::runtime::RuntimeShared;
 use super::stall::RunRecord;
-use crate::fiber::carrier::{self, Carrier};
+use crate::fiber::carrier::{Carrier, Context, Request, StartedFiber};
 use crate::fiber::park::Seq;
 use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter::Waiter;
@@ -138,17 +138,13 @@ pub(crate) struct Worker {
     /// stealable; a second spawn while it waits goes to the shared queue,
     /// which is what wakes an idle worker to steal.
     pub(super) runnext: Cell<Option<Unstarted>>,
+    /// The fiber layer's view of this worker: its carrier and running fiber.
+    pub(crate) context: Context,
     /// Set once shutdown begins: local spawns are refused from then on.
     pub(super) closed: Cell<bool>,
     pub(super) fibers: RefCell<Fibers>,
     pub(crate) timers: RefCell<Timers<Waiter>>,
     pub(crate) stacks: RefCell<StackCache>,
-    /// The running fiber's slot; null on the worker's own stack. Valid for
-    /// the whole run (see `fibers.rs`); only field pointers are taken from
-    /// it, so the coroutine being resumed is never aliased.
-    pub(super) cur: Cell<*mut FiberSlot>,
-    /// Set while shutdown unwinds fibers: they must not suspend again.
-    pub(crate) unwinding: Cell<bool>,
     pub(super) tick: Cell<u32>,
     /// Whether an idle worker polls without blocking before it sleeps:
     /// off after such a poll found nothing, on again when a poll finds
@@ -172,12 +168,11 @@ impl Worker {
             events: RefCell::new(vec![Event::EMPTY; EVENTS_PER_POLL].into_boxed_slice()),
             run_queue: RefCell::new(VecDeque::new()),
             runnext: Cell::new(None),
+            context: Context::new(),
             closed: Cell::new(false),
             fibers: RefCell::new(Fibers::default()),
             timers: RefCell::new(Timers::new()),
             stacks: RefCell::new(stacks),
-            cur: Cell::new(std::ptr::null_mut()),
-            unwinding: Cell::new(false),
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
         }
@@ -259,10 +254,10 @@ impl Worker {
         let Unstarted { task, stack, body } = fiber;
         let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
         let order = self.shared.counters.started.get();
-        let slot = FiberSlot { coro, task, order, yielder: std::ptr::null() };
+        let slot = FiberSlot { coro, fiber: StartedFiber::new(task), order };
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
-        let task = &fibers.get_mut(index).task;
+        let task = &fibers.get_mut(index).fiber.task;
         task.set_home(Home { scheduler: self.shared.clone(), slot: index });
         self.shared.counters.started.bump();
         index
@@ -284,12 +279,11 @@ impl Worker {
     /// this run.
     fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
-        self.cur.set(slot);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
-        let task_ref = unsafe { addr_of!((*slot).task) };
-        carrier::set_running(task_ref);
+        let fiber = unsafe { addr_of!((*slot).fiber) };
+        self.context.set_running(fiber);
         // SAFETY: as above; only the `Arc<Task>`'s address is read.
-        let task = Arc::as_ptr(unsafe { &*task_ref });
+        let task = Arc::as_ptr(unsafe { &(*fiber).task });
         // SAFETY: the task outlives the run (its slot holds it); the guard
         // info lives in it.
         overflow::set_running(unsafe { &(*task).guard });
@@ -305,7 +299,7 @@ impl Worker {
                     Request::Yield => true,
                     Request::Park(seq) => {
                         // SAFETY: the slot is live: the fiber is parked in it.
-                        let task = unsafe { &*addr_of!((*slot).task) };
+                        let task = unsafe { &(*addr_of!((*slot).fiber)).task };
                         !fibers::commit_park(&task.park, seq)
                     }
                 };
@@ -321,11 +315,11 @@ impl Worker {
             }
             CoroutineResult::Return(()) => {
                 self.shared.run.retire();
-                let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
+                let FiberSlot { coro, fiber, .. } = self.fibers.borrow_mut().remove(index);
                 self.stacks.borrow_mut().put(coro.into_stack());
                 // Possibly the last reference; an unjoined result's drop is
                 // guarded by `JoinSlot`'s `Drop`.
-                drop(task);
+                drop(fiber);
             }
         }
     }
@@ -333,18 +327,7 @@ impl Worker {
     /// Back on the worker's stack: no fiber runs.
     fn clear_running(&self) {
         overflow::set_running(std::ptr::null());
-        carrier::set_running(std::ptr::null());
-        self.cur.set(std::ptr::null_mut());
-    }
-
-    /// Suspends the running fiber with `request`. Must run on a fiber.
-    fn suspend(&self, request: Request) {
-        let slot = self.cur.get();
-        debug_assert!(!slot.is_null(), "suspend outside a fiber");
-        // SAFETY: `slot` is the running fiber's live slot; its yielder was
-        // set by the fiber's first run and lives on the fiber's stack, the
-        // stack this code runs on.
-        unsafe { &**addr_of!((*slot).yielder) }.suspend(request);
+        self.context.set_running(std::ptr::null());
     }
 
     /// Takes half the unstarted fibers of the first worker that has some.
@@ -369,12 +352,13 @@ impl Worker {
     fn shutdown(&self) {
         self.closed.set(true);
         queue::close_unstarted(&self.runnext, &self.shared.unstarted, abandon);
-        self.unwinding.set(true);
+        self.context.set_unwinding(true);
         let live = self.fibers.borrow().live_newest_first();
         for index in live {
             let (slot, _) = self.enter(index);
             // SAFETY: `slot` is live (see `enter`); field pointers only.
-            let (coro, task) = unsafe { (&mut *addr_of_mut!((*slot).coro), &*addr_of!((*slot).task)) };
+            let (coro, task) =
+                unsafe { (&mut *addr_of_mut!((*slot).coro), &(*addr_of!((*slot).fiber)).task) };
             // Runs the fiber's destructors on its own stack; the fiber cannot
             // suspend again (`unwinding`), so this returns once it is unwound.
             fibers::shut_down(task, || {
@@ -382,14 +366,15 @@ impl Worker {
                 self.clear_running();
                 self.shared.run.retire();
             });
-            let FiberSlot { coro, task, .. } = self.fibers.borrow_mut().remove(index);
+            let FiberSlot { coro, fiber, .. } = self.fibers.borrow_mut().remove(index);
+            let task = fiber.task;
             self.stacks.borrow_mut().put(coro.into_stack());
             drop(task);
         }
         self.run_queue.borrow_mut().clear();
         // Timers hold waiters (Arc<Task>s) of fibers that are gone: drop them.
         *self.timers.borrow_mut() = Timers::new();
-        self.unwinding.set(false);
+        self.context.set_unwinding(false);
         self.shared.poller.close();
     }
 
@@ -400,22 +385,18 @@ impl Worker {
 }
 
 impl Carrier for Worker {
-    fn park(&self, seq: Seq, timer: Option<(Instant, Waiter)>) {
-        let key = timer.map(|(deadline, waiter)| self.timers.borrow_mut().insert(deadline, waiter));
-        self.suspend(Request::Park(seq));
+    fn park_until(&self, seq: Seq, deadline: Instant, waiter: Waiter) {
+        let key = self.timers.borrow_mut().insert(deadline, waiter);
+        self.context.suspend(Request::Park(seq));
         // A timer that fired is gone already: its key finds nothing.
-        if let Some(key) = key {
-            self.timers.borrow_mut().cancel(key);
-        }
-    }
-
-    fn yield_now(&self) {
-        if !self.unwinding.get() {
-            self.suspend(Request::Yield);
-        }
+        self.timers.borrow_mut().cancel(key);
     }
 
     fn is_closing(&self) -> bool {
         self.closed.get()
+    }
+
+    fn suspend_thread(&self, request: Request) {
+        self.context.suspend_coroutine(request);
     }
 }

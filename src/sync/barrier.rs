@@ -62,7 +62,9 @@ impl Barrier {
             let mut s = crate::loom::lock(&self.state);
             s.count += 1;
             if s.count >= self.n {
-                s.count = 0;
+                if !crate::loom::mutation::on(crate::loom::mutation::Mutation::BarrierCountNotReset) {
+                    s.count = 0;
+                }
                 s.generation += 1;
                 let mut wakeups = Vec::new();
                 s.waiters.pop_all(Reason::Notified, &mut wakeups);

@@ -1,6 +1,5 @@
 //! [`Mutex`]: std's `Mutex` API on a fiber-parking, fair lock.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -8,6 +7,7 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison;
 use super::raw_mutex::RawMutex;
+use crate::loom::cell::UnsafeCell;
 
 /// A mutual exclusion lock with `std::sync::Mutex`'s API whose `lock`
 /// parks only the calling fiber (or blocks the calling thread, off a
@@ -42,8 +42,9 @@ use super::raw_mutex::RawMutex;
 pub struct Mutex<T: ?Sized> {
     pub(super) raw: RawMutex,
     pub(super) poison: poison::Flag,
-    // The user's data: guarded by `raw`, so plain `core` cell (loom's
-    // would also track the user's accesses, which the lock already orders).
+    // The user's data, guarded by `raw`. Under loom the cell is loom's, so
+    // every access through a guard is checked against the previous holder's:
+    // a lock that fails to order two holders is a loom causality error.
     data: UnsafeCell<T>,
 }
 
@@ -129,7 +130,8 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// `Err` holding the reference if the mutex is poisoned.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        let value = self.data.get_mut();
+        // SAFETY: `&mut self` is unique: no guard exists.
+        let value = self.data.with_mut(|p| unsafe { &mut *p });
         poison::map_result(&self.poison, value)
     }
 
@@ -147,14 +149,14 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: the guard owns the lock.
-        unsafe { &*self.lock.data.get() }
+        self.lock.data.with(|p| unsafe { &*p })
     }
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard owns the lock, and `&mut self` is unique.
-        unsafe { &mut *self.lock.data.get() }
+        self.lock.data.with_mut(|p| unsafe { &mut *p })
     }
 }
 

@@ -38,14 +38,14 @@ impl Flag {
     #[inline]
     pub(crate) fn guard(&self) -> Guard {
         crate::fiber::cancel::unwind_ended();
-        Guard { panicking: std::thread::panicking() }
+        Guard { panicking: crate::loom::panicking() }
     }
 
     /// Called on release: poisons if a panic started inside the critical
     /// section (a cancellation does not count).
     #[inline]
     pub(crate) fn done(&self, guard: &Guard) {
-        if !guard.panicking && std::thread::panicking() && !crate::fiber::cancel::unwinding() {
+        if !guard.panicking && crate::loom::panicking() && !crate::fiber::cancel::unwinding() {
             self.failed.store(true, Relaxed);
         }
     }

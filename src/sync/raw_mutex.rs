@@ -98,7 +98,11 @@ impl RawMutex {
     /// Releases the lock, handing it to the first live waiter if any.
     #[inline]
     pub(crate) fn unlock(&self) {
-        if self.state.compare_exchange(LOCKED, 0, Release, Relaxed).is_err() {
+        use crate::loom::mutation::{Mutation, on};
+        // Release: the next holder, whose lock CAS acquires, sees every
+        // write of this one to the data (under loom, the data's cell checks).
+        let release = if on(Mutation::MutexUnlockRelaxed) { Relaxed } else { Release };
+        if self.state.compare_exchange(LOCKED, 0, release, Relaxed).is_err() {
             self.unlock_slow();
         }
     }

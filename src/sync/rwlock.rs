@@ -6,7 +6,6 @@
 //! lock to the front of the queue — one writer, or every reader up to the
 //! next writer.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -16,6 +15,8 @@ use super::poison;
 use crate::fiber::park::Reason;
 use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::loom::cell::UnsafeCell;
+use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex as InnerMutex;
 
 /// What a queued waiter wants.
@@ -35,7 +36,8 @@ struct State {
 impl State {
     /// Whether a newcomer wanting `want` may take the lock now.
     fn free_for(&self, want: Want) -> bool {
-        self.waiters.is_empty() && !self.writer && (want == Want::Read || self.readers == 0)
+        let writer = self.writer && !(want == Want::Read && on(Mutation::RwLockReaderIgnoresWriter));
+        self.waiters.is_empty() && !writer && (want == Want::Read || self.readers == 0)
     }
 
     fn take(&mut self, want: Want) {
@@ -80,6 +82,9 @@ impl State {
 pub struct RwLock<T: ?Sized> {
     state: InnerMutex<State>,
     poison: poison::Flag,
+    /// The user's data; under loom, loom's cell checks that every access
+    /// is ordered after the last conflicting one (a reader after the
+    /// writer before it, a writer after every earlier holder).
     data: UnsafeCell<T>,
 }
 
@@ -195,7 +200,8 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// `Err` holding the reference if the lock is poisoned.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        let value = self.data.get_mut();
+        // SAFETY: `&mut self` is unique: no guard exists.
+        let value = self.data.with_mut(|p| unsafe { &mut *p });
         poison::map_result(&self.poison, value)
     }
 
@@ -222,6 +228,9 @@ impl<T: ?Sized> RwLock<T> {
         // Gives back a grant we will not use (cancelled); our leaving may
         // also admit those queued behind us (readers behind a writer).
         let leave = |granted: bool| {
+            if on(Mutation::RwLockLeaveNoGrant) {
+                return;
+            }
             self.update(|s| {
                 if granted {
                     match want {
@@ -273,7 +282,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: the guard holds shared access: no writer exists.
-        unsafe { &*self.lock.data.get() }
+        self.lock.data.with(|p| unsafe { &*p })
     }
 }
 
@@ -281,14 +290,14 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: the guard holds unique access.
-        unsafe { &*self.lock.data.get() }
+        self.lock.data.with(|p| unsafe { &*p })
     }
 }
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds unique access, and `&mut self` is unique.
-        unsafe { &mut *self.lock.data.get() }
+        self.lock.data.with_mut(|p| unsafe { &mut *p })
     }
 }
 

@@ -120,7 +120,8 @@ impl Semaphore {
         }
         // Gives back a grant we cannot use (cancelled); our leaving may
         // also let those queued behind us through.
-        let leave = |granted: bool| self.add_permits(if granted { n } else { 0 });
+        let keeps = crate::loom::mutation::on(crate::loom::mutation::Mutation::SemaphoreCancelKeepsGrant);
+        let leave = |granted: bool| self.add_permits(if granted && !keeps { n } else { 0 });
         loop {
             let waited =
                 wait_on(&self.state, deadline, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);

@@ -78,7 +78,16 @@ impl WaitGroup {
         loop {
             // A cancellation that raced the count reaching zero is still
             // delivered: nothing to give back.
-            let waited = wait_on(&self.state, None, (), |s| s.count == 0, |s| &mut s.waiters, || {}, |_| {});
+            let no_recheck = crate::loom::mutation::on(crate::loom::mutation::Mutation::WaitGroupNoRecheck);
+            let waited = wait_on(
+                &self.state,
+                None,
+                (),
+                |s| s.count == 0 && !no_recheck,
+                |s| &mut s.waiters,
+                || {},
+                |_| {},
+            );
             if waited.granted {
                 return;
             }
