@@ -2,12 +2,6 @@
 //! the models to reject. Each names its defect; the model that runs it must
 //! fail for that reason (its `should_panic` message says which).
 
-mod park;
-mod reactor;
 mod sched;
 
-pub use park::{ParkCloseByStore, ParkCommitByStore, ReadinessUntickedClear};
-pub use reactor::{
-    DispatchChecksGenerationEarly, DispatchIgnoresGeneration, PdNoPassOn, PdWakesBeforeClosing,
-};
 pub use sched::{SleepCountedAfterRecheck, SleepNotifyByStore, SleepRecheckFirst, notify_one};
