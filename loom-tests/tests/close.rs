@@ -73,24 +73,31 @@ const CLOSE_SEVERAL_BOUND: Option<usize> = Some(2);
 /// token closed.
 ///
 /// Bound: 2 preemptions (switches at blocking points — a held lock, a
-/// join, a park — come free). The broken variant needs two readers queued
-/// before the close; it is caught from bound 0. 2 leaves two of margin at
-/// about a second; the exhaustive run passes too (README.md).
+/// join, a park — come free). The closer is spawned last and the model's
+/// own thread reads, so the run without preemptions already queues all
+/// three waiters before the close: the broken variant is caught at bound
+/// 0. 2 leaves two of margin at a few seconds (bound 1: a fraction of a
+/// second; 3: minutes).
 fn fd_close_several_model(m: Option<Mutation>) {
     mutate(m);
     check(CLOSE_SEVERAL_BOUND, || {
         let pd = Arc::new(PollDesc::default());
         pd.open();
-        let fibers: Vec<_> = [Dir::Read, Dir::Read, Dir::Write]
-            .into_iter()
-            .map(|dir| {
-                let pd = pd.clone();
-                loom::thread::spawn(move || blocked_io(&pd, dir))
-            })
-            .collect();
-        pd.close();
-        for fiber in fibers {
-            assert_eq!(fiber.join().unwrap(), io::ErrorKind::NotConnected, "fd close: not seen closed");
+        let spawn = |f: fn(&PollDesc) -> io::ErrorKind| {
+            let pd = pd.clone();
+            loom::thread::spawn(move || f(&pd))
+        };
+        let others = [
+            spawn(|pd| blocked_io(pd, Dir::Read)),
+            spawn(|pd| blocked_io(pd, Dir::Write)),
+            spawn(|pd| {
+                pd.close();
+                io::ErrorKind::NotConnected
+            }),
+        ];
+        assert_eq!(blocked_io(&pd, Dir::Read), io::ErrorKind::NotConnected, "fd close: not seen closed");
+        for other in others {
+            assert_eq!(other.join().unwrap(), io::ErrorKind::NotConnected, "fd close: not seen closed");
         }
     });
 }
