@@ -68,7 +68,7 @@ const ACCEPT_BOUND: Option<usize> = Some(3);
 /// Bound: 3 preemptions (switches at blocking points — a park, a held
 /// lock, a join — come free). The lost hand-over needs both acceptors
 /// parked before the edge, which takes the poller interrupted after it
-/// spawned them: the broken variant is caught from bound 1. 3 leaves two
+/// spawned them: the broken variant is caught from bound 2. 3 leaves one
 /// of margin at a few seconds (README.md).
 fn accept_model(m: Option<Mutation>) {
     mutate(m);
@@ -119,7 +119,7 @@ const TIMED_ACCEPT_BOUND: Option<usize> = Some(3);
 ///
 /// Bound: 3 preemptions. The swallowed edge needs the timed acceptor
 /// queued first and timed out before the edge: the broken variant is
-/// caught from bound 1. 3 leaves two of margin at a few seconds.
+/// caught from bound 2. 3 leaves one of margin at about ten seconds.
 fn timed_accept_model(m: Option<Mutation>) {
     mutate(m);
     check(TIMED_ACCEPT_BOUND, || {

@@ -37,7 +37,7 @@ fn blocked_io(pd: &PollDesc, dir: Dir) -> io::ErrorKind {
 /// "deadlock".
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
-/// broken variant is caught from bound 1).
+/// broken variant is caught at bound 0).
 fn fd_close_model(m: Option<Mutation>) {
     mutate(m);
     check(None, || {

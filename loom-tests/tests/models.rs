@@ -24,8 +24,8 @@ use loom_tests::check;
 /// resumes it — either way the fiber runs again exactly once and learns the
 /// winner's reason; a stale wake never reaches the next wait.
 ///
-/// Bound: none — every interleaving, in about a second (the broken variant
-/// is caught at bound 0).
+/// Bound: none — three threads, every interleaving, in a tenth of a second
+/// (the broken variant is caught from bound 1).
 fn park_model(m: Option<Mutation>) {
     mutate(m);
     check(None, || {
@@ -108,7 +108,7 @@ fn broken_wake_ignoring_seq_is_caught() {
 /// (loom: "deadlock").
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
-/// broken variant is caught at bound 1).
+/// broken variant is caught from bound 1).
 fn readiness_model(m: Option<Mutation>) {
     mutate(m);
     check(None, || {

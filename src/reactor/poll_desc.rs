@@ -215,6 +215,7 @@ impl PollDesc {
     /// deadline, or the close of the fd, with its waiter queued by
     /// [`register_waiter`](Self::register_waiter). A cancellation unwinds;
     /// the waiter it leaves queued is pruned by the next edge.
+    #[inline]
     pub(crate) fn wait(&self, dir: Dir, deadline: Option<Deadline>) -> io::Result<()> {
         match fiber::wait(deadline.map(|d| d.at), |waiter| self.register_waiter(dir, waiter)) {
             Woken::Notified => Ok(()),
