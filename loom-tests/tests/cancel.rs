@@ -14,20 +14,24 @@ use fiberio::__loom::{
 };
 use loom_tests::check;
 
-/// How many times the fiber's cancellation points — the next wait it
-/// opens, then a `yield_now` — deliver a pending cancellation; leaves no
-/// wait open and asserts nothing is left pending after them.
-fn deliveries_after(p: &ParkState) -> usize {
-    let mut delivered = 0;
-    match p.try_begin() {
+/// How many times the fiber's next cancellation points deliver a pending
+/// cancellation: a wait it opens (`begin`) and a `yield_now`
+/// (`take_cancel`), in that order or the other (`yield_first`); asserts
+/// that nothing is left pending after them (a third point, a wait, opens).
+fn deliveries_after(p: &ParkState, yield_first: bool) -> usize {
+    let wait = || match p.try_begin() {
         Err(reason) => {
             assert_eq!(reason, REASON_CANCELLED);
-            delivered += 1;
+            1
         }
         // Not cancelled: the wait ends some other way.
-        Ok(seq) => assert_ne!(p.wake(seq, REASON_NOTIFIED), WAKE_LOST),
-    }
-    delivered += usize::from(p.take_cancel());
+        Ok(seq) => {
+            assert_ne!(p.wake(seq, REASON_NOTIFIED), WAKE_LOST);
+            0
+        }
+    };
+    let yield_now = || usize::from(p.take_cancel());
+    let delivered = if yield_first { yield_now() + wait() } else { wait() + yield_now() };
     let seq = p.try_begin().expect("cancel: a cancellation left pending after its delivery");
     p.wake(seq, REASON_NOTIFIED);
     delivered
@@ -62,7 +66,7 @@ fn cancel_model(m: Option<Mutation>) {
         let reason = p.reason(seq).expect("cancel: the wait never ends");
         assert_eq!(reason == REASON_CANCELLED, by_cancel != WAKE_LOST, "cancel: the wait ended by a loser");
         assert_eq!(reason == REASON_NOTIFIED, by_wake != WAKE_LOST, "cancel: the wait ended by a loser");
-        let delivered = usize::from(reason == REASON_CANCELLED) + deliveries_after(&p);
+        let delivered = usize::from(reason == REASON_CANCELLED) + deliveries_after(&p, false);
         assert_eq!(delivered, 1, "cancel: delivered {delivered} times, not once");
     });
 }
@@ -84,7 +88,8 @@ fn broken_begin_keeping_the_cancellation_is_caught() {
 /// wake that ends it. Asserts: the masked wait never ends as cancelled —
 /// a second unwind out of a destructor would abort — and the fiber
 /// resumes exactly once; once unmasked, the cancellation is delivered
-/// exactly once.
+/// exactly once (here first at a `yield_now`, in [`cancel_model`] first at
+/// a wait).
 ///
 /// Bound: none — three threads, every interleaving, in well under a
 /// second (the broken variant is caught at bound 0).
@@ -110,7 +115,7 @@ fn masked_cancel_model(m: Option<Mutation>) {
             + usize::from(by_cancel == WAKE_WON_PARKED);
         assert_eq!(resumes, 1, "cancel: the fiber resumes {resumes} times, not once");
         p.set_cancel_masked(false);
-        let delivered = deliveries_after(&p);
+        let delivered = deliveries_after(&p, true);
         assert_eq!(delivered, 1, "cancel: delivered {delivered} times after the mask, not once");
     });
 }
