@@ -2,15 +2,12 @@
 //!
 //! Built only with `RUSTFLAGS="--cfg loom"`, when fiberio's atomics are
 //! loom's: the models exercise the runtime's own protocol code through
-//! `fiberio::__loom`. Each model also runs against a deliberately broken
-//! copy of the protocol (`broken/`), and must catch it: a model that
-//! cannot fail proves nothing. The models live in `tests/`, one file per
+//! `fiberio::__loom`. Each model also runs with a deliberately planted
+//! defect switched on in that code (`fiberio::__loom::mutate`), and must
+//! catch it: a model that cannot fail proves nothing. The models live in `tests/`, one file per
 //! group of races; fiberio's `tests/loom.rs` runs them as part of the
 //! README's test command. `README.md` lists each model's preemption bound
 //! and time.
-
-#[cfg(loom)]
-pub mod broken;
 
 /// Runs `model` under loom with at most `preemptions` preemptions per
 /// execution (`None`: every interleaving). To re-check a model more deeply

@@ -1,120 +1,155 @@
 //! Race 9: several fibers wait on one fd and direction — acceptors on one
-//! listener. The poll descriptor (`src/reactor/poll_desc.rs`: token, FIFO
-//! of waiters, hand-over of readiness), the park protocol and the waiters
-//! are the runtime's; model threads stand in for the acceptor fibers and
-//! the poller, and a loom counter for the kernel's backlog of connections.
+//! listener — some of them with a timeout. The poll descriptor
+//! (`src/reactor/poll_desc.rs`: its IO loop, the event dispatch, the FIFO
+//! of waiters, the hand-over of readiness), the park protocol and the
+//! waiters are the runtime's; model threads stand in for the acceptor
+//! fibers and the poller, and a loom counter for the kernel's backlog of
+//! connections. Each broken variant switches on one defect planted in
+//! that code.
 #![cfg(loom)]
 
-use fiberio::__loom::{self as real, Dir, Parker, Snapshot, Waiter};
-// std's `Arc`: when loom reports a deadlock it unwinds the model's main
-// thread, and dropping a loom `Arc` there would touch the dead execution
-// and abort the test binary. What matters to the model is inside.
+use std::io;
+// std's `Arc`: see `models.rs`.
 use std::sync::Arc;
 
+use fiberio::__loom::{Dir, Mutation, PollDesc, Ready, mutate};
 use loom::sync::atomic::{AtomicUsize, Ordering::*};
-use loom_tests::{broken, check};
+use loom_tests::check;
 
-/// What the model needs of a listener's poll descriptor (read direction).
-trait Listener: Default + Send + Sync + 'static {
-    fn pd(&self) -> &real::PollDesc;
-    fn pass_on(&self);
+/// A listener: its poll descriptor and the kernel's backlog.
+#[derive(Default)]
+struct Listener {
+    pd: PollDesc,
+    backlog: AtomicUsize,
 }
 
-impl Listener for real::PollDesc {
-    fn pd(&self) -> &real::PollDesc {
-        self
+impl Listener {
+    /// One acceptor: `IoSource::run` for `accept(2)`, which takes a
+    /// pending connection or says `EAGAIN`; a success does not use up the
+    /// readiness, so it is passed on. Returns how many times the acceptor
+    /// called `accept(2)`, or the error of its wait.
+    fn accept(&self, timed: bool) -> io::Result<usize> {
+        let mut calls = 0;
+        self.pd.run_io(
+            Dir::Read,
+            timed,
+            || {
+                calls += 1;
+                match self.backlog.fetch_update(AcqRel, Acquire, |n| n.checked_sub(1)) {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            },
+            |_| false,
+        )?;
+        Ok(calls)
     }
-    fn pass_on(&self) {
-        real::PollDesc::pass_on(self, Dir::Read)
-    }
-}
 
-impl Listener for broken::PdNoPassOn {
-    fn pd(&self) -> &real::PollDesc {
-        &self.0
-    }
-    fn pass_on(&self) {
-        broken::PdNoPassOn::pass_on(self, Dir::Read)
-    }
-}
-
-/// One acceptor: `IoSource::run` for `accept` (a success does not use up
-/// the readiness, so it is passed on), parking as a plain thread does.
-/// Returns how many times it parked.
-fn accept<L: Listener>(l: &L, backlog: &AtomicUsize) -> usize {
-    let me = Parker::for_current();
-    let mut parks = 0;
-    loop {
-        let seen: Snapshot = l.pd().snapshot(Dir::Read);
-        assert!(!seen.is_closed());
-        if seen.is_ready() {
-            // accept(2): takes a pending connection, or says EAGAIN.
-            if backlog.fetch_update(AcqRel, Acquire, |n| n.checked_sub(1)).is_ok() {
-                l.pass_on();
-                return parks;
-            }
-            l.pd().clear(Dir::Read, seen);
-        }
-        let seq = me.begin().expect("not shut down");
-        let waiter: Waiter = me.waiter(seq);
-        l.pd().register_waiter(Dir::Read, waiter);
-        me.wait(seq);
-        parks += 1;
+    /// The kernel queues `n` connections, and epoll reports one edge.
+    fn connect(&self, generation: u32, n: usize) {
+        self.backlog.fetch_add(n, Release);
+        self.pd.dispatch(generation, Ready { read: true, ..Ready::default() });
     }
 }
 
 /// The preemption bound of [`accept_model`] (see there).
 const ACCEPT_BOUND: Option<usize> = Some(3);
 
-/// Race 9: two fibers accept on one listener, whose backlog is empty (a
-/// first accept said `EAGAIN`: the token is clear); two connections land
-/// and epoll reports one edge for both (`reactor::dispatch` →
-/// `PollDesc::deliver`). The edge goes to the longest-waiting acceptor, or
-/// stays in the token if none waits yet; an acceptor whose accept
-/// succeeds hands the readiness on to the next waiter. Asserts: both
-/// connections are accepted and both acceptors return — no acceptor stays
-/// parked while the token is set. A lost wakeup shows as loom's
-/// "deadlock": the acceptor parked for good, everyone else waiting to join
-/// it.
+/// Race 9: two fibers accept on one listener whose backlog is empty; two
+/// connections land and epoll reports one edge for both. The edge goes to
+/// the longest-waiting acceptor, or stays in the token if none waits yet;
+/// an acceptor whose accept succeeds hands the readiness on to the next
+/// waiter. Asserts: both connections are accepted and both acceptors
+/// return — no acceptor stays parked while the token is set (a lost
+/// wakeup shows as loom's "deadlock": the acceptor parked for good,
+/// everyone else waiting to join it) — and none is woken again and again
+/// for nothing.
 ///
 /// Bound: 3 preemptions (switches at blocking points — a park, a held
 /// lock, a join — come free). The lost hand-over needs both acceptors
 /// parked before the edge, which takes the poller interrupted after it
 /// spawned them: the broken variant is caught from bound 2. 3 leaves one
-/// of margin at a few seconds; 4 passes too, in about four times as long,
-/// and so does the exhaustive run, in over a minute (README.md).
-fn accept_model<L: Listener>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let l = Arc::new(L::default());
-        let generation = l.pd().open();
-        let seen = l.pd().snapshot(Dir::Read);
-        assert!(l.pd().clear(Dir::Read, seen), "the first accept said EAGAIN");
-        let backlog = Arc::new(AtomicUsize::new(0));
+/// of margin at a few seconds (README.md).
+fn accept_model(m: Option<Mutation>) {
+    mutate(m);
+    check(ACCEPT_BOUND, || {
+        let l = Arc::new(Listener::default());
+        let generation = l.pd.open();
         let acceptors: Vec<_> = (0..2)
             .map(|_| {
-                let (l, backlog) = (l.clone(), backlog.clone());
-                loom::thread::spawn(move || accept(&*l, &backlog))
+                let l = l.clone();
+                loom::thread::spawn(move || l.accept(false))
             })
             .collect();
-        // The poller: two connections, one edge.
-        backlog.fetch_add(2, Release);
-        l.pd().deliver(generation, Dir::Read, false);
-        let parks: Vec<usize> = acceptors.into_iter().map(|h| h.join().unwrap()).collect();
-        assert_eq!(backlog.load(Acquire), 0, "accept: a connection left in the backlog");
+        l.connect(generation, 2);
+        let calls: Vec<usize> = acceptors.into_iter().map(|h| h.join().unwrap().unwrap()).collect();
+        assert_eq!(l.backlog.load(Acquire), 0, "accept: a connection left in the backlog");
         assert!(
-            parks.iter().all(|&p| p <= 2),
-            "accept: an acceptor woken again and again for nothing: {parks:?}"
+            calls.iter().all(|&c| c <= 3),
+            "accept: an acceptor woken again and again for nothing: {calls:?}"
         );
     });
 }
 
 #[test]
 fn one_edge_reaches_every_acceptor_it_should() {
-    accept_model::<real::PollDesc>(ACCEPT_BOUND);
+    accept_model(None);
 }
 
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_no_pass_on_is_caught() {
-    accept_model::<broken::PdNoPassOn>(ACCEPT_BOUND);
+    accept_model(Some(Mutation::PdNoPassOn));
+}
+
+/// The preemption bound of [`timed_accept_model`] (see there).
+const TIMED_ACCEPT_BOUND: Option<usize> = Some(3);
+
+/// Dead waiters: two fibers accept on one listener whose backlog is
+/// empty, the first with a timeout (`set_read_timeout`; under loom its
+/// deadline has passed, so its wait races the edge with its timeout at
+/// once), the second without; one connection lands, one edge. A timed-out
+/// acceptor's waiter stays queued until an edge or a registration prunes
+/// it. Asserts: the connection is accepted by exactly one acceptor; the
+/// timed acceptor either got it or timed out; the patient one is never
+/// left parked with the connection in the backlog — an edge popped for a
+/// waiter whose wait had ended goes on to the next (`deliver`,
+/// `wake_next`), and the pruning (`register_waiter`'s `retain`) drops
+/// only ended waits. A patient acceptor left parked shows as "deadlock".
+///
+/// Bound: 3 preemptions. The swallowed edge needs the timed acceptor
+/// queued first and timed out before the edge: the broken variant is
+/// caught from bound 2. 3 leaves one of margin at about ten seconds.
+fn timed_accept_model(m: Option<Mutation>) {
+    mutate(m);
+    check(TIMED_ACCEPT_BOUND, || {
+        let l = Arc::new(Listener::default());
+        let generation = l.pd.open();
+        let spawn = |timed| {
+            let l = l.clone();
+            loom::thread::spawn(move || l.accept(timed))
+        };
+        let (timed, patient) = (spawn(true), spawn(false));
+        l.connect(generation, 1);
+        // The patient acceptor waits for a second connection if the timed
+        // one took the first: it gets one then, as from a second client.
+        match timed.join().unwrap() {
+            Ok(_) => l.connect(generation, 1),
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+        }
+        let patient = patient.join().unwrap();
+        assert!(patient.is_ok(), "timed accept: the patient acceptor failed");
+        assert_eq!(l.backlog.load(Acquire), 0, "timed accept: a connection left in the backlog");
+    });
+}
+
+#[test]
+fn a_timed_out_acceptor_never_swallows_an_edge() {
+    timed_accept_model(None);
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_deliver_stopping_at_a_dead_waiter_is_caught() {
+    timed_accept_model(Some(Mutation::PdDeliverStopsAtDead));
 }

@@ -1,135 +1,117 @@
-//! Races 5 and 6: an fd closed while a fiber registers on it, a runtime
-//! shut down while a fiber waits (5), and an fd closed and reused while an
-//! event for the old one is in flight (6). The poll descriptor
-//! (`src/reactor/poll_desc.rs`), the park protocol and the waiters are the
-//! runtime's; model threads stand in for fibers, the poller and the
-//! closing thread.
+//! Races 5 and 6: an fd closed while fibers wait on it or register (5), a
+//! runtime shut down while a fiber waits (5), and an fd closed and reused
+//! while an event for the old one is in flight (6). The poll descriptor
+//! (`src/reactor/poll_desc.rs`: its IO loop, event dispatch and close),
+//! the park protocol and the waiters are the runtime's; model threads
+//! stand in for fibers, the poller and the closing thread. Each broken
+//! variant switches on one defect planted in that code.
 #![cfg(loom)]
 
+use std::io;
+// std's `Arc`: see `models.rs`.
+use std::sync::Arc;
+
 use fiberio::__loom::{
-    self as real, Dir, Parker, REASON_NOTIFIED, Snapshot, WAKE_LOST, WAKE_WON_PARKED, Waiter,
+    Dir, Mutation, ParkState, PollDesc, REASON_NOTIFIED, Ready, WAKE_LOST, WAKE_WON_PARKED, mutate,
 };
-use loom::sync::Arc;
-use loom_tests::{broken, check};
+use loom_tests::check;
 
-/// What the fd-close model needs of one direction of a poll descriptor.
-trait ClosingFd: Default + Send + Sync + 'static {
-    fn snapshot(&self) -> Snapshot;
-    fn clear(&self, seen: Snapshot) -> bool;
-    fn register_waiter(&self, waiter: Waiter);
-    fn close(&self);
+/// A socket with nothing to read and no room to write: every call says
+/// `EAGAIN`.
+fn would_block() -> io::Result<()> {
+    Err(io::ErrorKind::WouldBlock.into())
 }
 
-impl ClosingFd for real::PollDesc {
-    fn snapshot(&self) -> Snapshot {
-        real::PollDesc::snapshot(self, Dir::Read)
-    }
-    fn clear(&self, seen: Snapshot) -> bool {
-        real::PollDesc::clear(self, Dir::Read, seen)
-    }
-    fn register_waiter(&self, waiter: Waiter) {
-        real::PollDesc::register_waiter(self, Dir::Read, waiter)
-    }
-    fn close(&self) {
-        real::PollDesc::close(self)
-    }
-}
-
-impl ClosingFd for broken::PdWakesBeforeClosing {
-    fn snapshot(&self) -> Snapshot {
-        broken::PdWakesBeforeClosing::snapshot(self)
-    }
-    fn clear(&self, seen: Snapshot) -> bool {
-        broken::PdWakesBeforeClosing::clear(self, seen)
-    }
-    fn register_waiter(&self, waiter: Waiter) {
-        broken::PdWakesBeforeClosing::register_waiter(self, waiter)
-    }
-    fn close(&self) {
-        broken::PdWakesBeforeClosing::close(self)
-    }
+/// A fiber's read or write on an fd nothing ever becomes ready on: it can
+/// only end by the close (`NotConnected`).
+fn blocked_io(pd: &PollDesc, dir: Dir) -> io::ErrorKind {
+    pd.run_io(dir, false, would_block, |_| true).expect_err("nothing to read or write").kind()
 }
 
 /// Race 5, the fd: one thread closes the fd (`IoSource`'s drop) while a
-/// fiber reads it — snapshot, `EAGAIN`, clear, register its waiter (with
-/// the re-check), and its worker commits the park (`IoSource::run`,
-/// `PollDesc::register_waiter`). Asserts: a fiber that registered is
-/// always woken (the close took it from the queue, or its re-check saw the
-/// token closed), and its retry sees the fd closed — an error, not
-/// another wait.
+/// fiber reads it (`IoSource::run`: snapshot, `EAGAIN`, clear, register
+/// its waiter with the re-check, park). Asserts, by the read returning: a
+/// fiber that registered is always woken — the close took it from the
+/// queue, or its re-check saw the token closed — and its retry sees the fd
+/// closed: an error, not another wait. A fiber left parked shows as loom's
+/// "deadlock".
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
-/// broken variant is caught from bound 1).
-fn fd_close_model<F: ClosingFd>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let fd = Arc::new(F::default());
+/// broken variant is caught at bound 0).
+fn fd_close_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let pd = Arc::new(PollDesc::default());
+        pd.open();
         let closer = {
-            let fd = fd.clone();
-            loom::thread::spawn(move || fd.close())
+            let pd = pd.clone();
+            loom::thread::spawn(move || pd.close())
         };
-        let fiber = Parker::for_current();
-        let seen = fd.snapshot();
-        let wait = (!seen.is_closed()).then(|| {
-            fd.clear(seen); // the read said EAGAIN
-            let seq = fiber.begin().expect("not shut down");
-            fd.register_waiter(fiber.waiter(seq));
-            fiber.commit(seq);
-            seq
-        });
+        assert_eq!(blocked_io(&pd, Dir::Read), io::ErrorKind::NotConnected, "fd close: not seen closed");
         closer.join().unwrap();
-        if let Some(seq) = wait {
-            assert!(fiber.reason(seq).is_some(), "fd close: a fiber parked on the closed fd is never woken");
-            assert!(
-                fd.snapshot().is_closed(),
-                "fd close: the woken fiber's retry does not see the fd closed"
-            );
-        }
     });
 }
 
 #[test]
 fn fd_close_wakes_every_waiter() {
-    fd_close_model::<real::PollDesc>(None);
+    fd_close_model(None);
 }
 
 #[test]
-#[should_panic(expected = "fd close: a fiber parked on the closed fd is never woken")]
+#[should_panic(expected = "deadlock")]
 fn broken_wake_before_closing_is_caught() {
-    fd_close_model::<broken::PdWakesBeforeClosing>(None);
+    fd_close_model(Some(Mutation::PdWakesBeforeClosing));
 }
 
-/// What the shutdown model needs of a park protocol.
-trait Park: Default + Send + Sync + 'static {
-    fn begin(&self) -> Result<u64, u8>;
-    fn commit(&self, seq: u64) -> bool;
-    fn wake(&self, seq: u64, reason: u8) -> u8;
-    fn close(&self) -> u8;
-    fn reason(&self, seq: u64) -> Option<u8>;
-}
+/// The preemption bound of [`fd_close_several_model`] (see there).
+const CLOSE_SEVERAL_BOUND: Option<usize> = Some(2);
 
-macro_rules! park {
-    ($t:ty, $begin:ident) => {
-        impl Park for $t {
-            fn begin(&self) -> Result<u64, u8> {
-                <$t>::$begin(self)
-            }
-            fn commit(&self, seq: u64) -> bool {
-                <$t>::commit(self, seq)
-            }
-            fn wake(&self, seq: u64, reason: u8) -> u8 {
-                <$t>::wake(self, seq, reason)
-            }
-            fn close(&self) -> u8 {
-                <$t>::close(self)
-            }
-            fn reason(&self, seq: u64) -> Option<u8> {
-                <$t>::reason(self, seq)
-            }
+/// Race 5 with several waiters on both directions: two fibers read the fd
+/// and one writes it, all finding it not ready, while a thread closes it.
+/// Asserts, by every operation returning `NotConnected`: the close wakes
+/// each waiter of each queue, and one registering meanwhile sees the
+/// token closed.
+///
+/// Bound: 2 preemptions (switches at blocking points — a held lock, a
+/// join, a park — come free). The closer is spawned last and the model's
+/// own thread reads, so the run without preemptions already queues all
+/// three waiters before the close: the broken variant is caught at bound
+/// 0. 2 leaves two of margin at a few seconds (bound 1: a fraction of a
+/// second; 3: minutes).
+fn fd_close_several_model(m: Option<Mutation>) {
+    mutate(m);
+    check(CLOSE_SEVERAL_BOUND, || {
+        let pd = Arc::new(PollDesc::default());
+        pd.open();
+        let spawn = |f: fn(&PollDesc) -> io::ErrorKind| {
+            let pd = pd.clone();
+            loom::thread::spawn(move || f(&pd))
+        };
+        let others = [
+            spawn(|pd| blocked_io(pd, Dir::Read)),
+            spawn(|pd| blocked_io(pd, Dir::Write)),
+            spawn(|pd| {
+                pd.close();
+                io::ErrorKind::NotConnected
+            }),
+        ];
+        assert_eq!(blocked_io(&pd, Dir::Read), io::ErrorKind::NotConnected, "fd close: not seen closed");
+        for other in others {
+            assert_eq!(other.join().unwrap(), io::ErrorKind::NotConnected, "fd close: not seen closed");
         }
-    };
+    });
 }
-park!(real::ParkState, try_begin);
-park!(broken::ParkCloseByStore, begin);
+
+#[test]
+fn fd_close_wakes_every_waiter_of_both_directions() {
+    fd_close_several_model(None);
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_close_waking_the_first_only_is_caught() {
+    fd_close_several_model(Some(Mutation::PdCloseWakesFirstOnly));
+}
 
 /// Race 5, the runtime: a fiber's wait is open and its waker (an event, a
 /// remote wake) races the fiber's worker, which first commits the park and
@@ -142,10 +124,11 @@ park!(broken::ParkCloseByStore, begin);
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
 /// broken variant is caught from bound 1).
-fn shutdown_model<P: Park>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let p = Arc::new(P::default());
-        let seq = p.begin().expect("not shut down yet");
+fn shutdown_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let p = Arc::new(ParkState::default());
+        let seq = p.begin();
         let waker = {
             let p = p.clone();
             loom::thread::spawn(move || p.wake(seq, REASON_NOTIFIED))
@@ -158,104 +141,83 @@ fn shutdown_model<P: Park>(preemptions: Option<usize>) {
             + usize::from(by_close == WAKE_WON_PARKED);
         assert_eq!(resumes, 1, "shutdown: the fiber is resumed {resumes} times, not once");
         assert!(p.reason(seq).is_some(), "shutdown: the fiber's wait never ends");
-        assert!(p.begin().is_err(), "shutdown: a wait opened after close (closed state not sticky)");
+        assert!(p.try_begin().is_err(), "shutdown: a wait opened after close (closed state not sticky)");
         assert_eq!(p.wake(seq, REASON_NOTIFIED), WAKE_LOST, "shutdown: a late wake won after close");
     });
 }
 
 #[test]
 fn shutdown_resumes_once_and_stays_closed() {
-    shutdown_model::<real::ParkState>(None);
+    shutdown_model(None);
 }
 
 #[test]
 #[should_panic(expected = "shutdown: the fiber is resumed 2 times")]
 fn broken_close_by_store_is_caught() {
-    shutdown_model::<broken::ParkCloseByStore>(None);
+    shutdown_model(Some(Mutation::ParkCloseByStore));
 }
-
-/// What the fd-reuse model needs of a poll descriptor.
-trait ReusedFd: Default + Send + Sync + 'static {
-    fn pd(&self) -> &real::PollDesc;
-    fn deliver(&self, generation: u32, dir: Dir, hup: bool);
-}
-
-impl ReusedFd for real::PollDesc {
-    fn pd(&self) -> &real::PollDesc {
-        self
-    }
-    fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
-        real::PollDesc::deliver(self, generation, dir, hup)
-    }
-}
-
-macro_rules! reused {
-    ($($t:ident),*) => {$(
-        impl ReusedFd for broken::$t {
-            fn pd(&self) -> &real::PollDesc {
-                &self.0
-            }
-            fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
-                broken::$t::deliver(self, generation, dir, hup)
-            }
-        }
-    )*};
-}
-reused!(DispatchIgnoresGeneration, DispatchChecksGenerationEarly);
 
 /// Race 6: the worker took an event for fd `n`, generation `g`, from
 /// `epoll_wait` — the old peer hung up, the worst case, since a hang-up is
-/// sticky — and dispatches it (`reactor::dispatch`) while another thread
+/// sticky — and dispatches it (`PollDesc::dispatch`) while another thread
 /// closes the fd and a new socket reuses number `n` at generation `g + 2`
-/// (`IoSource`'s drop and `IoSource::new`): its first read says `EAGAIN`
-/// and parks. Asserts: the stale event neither makes the new fd ready nor
-/// wakes its waiter.
+/// (`IoSource`'s drop and `IoSource::new`). The new socket is read with a
+/// timeout: its first read says `EAGAIN` and it waits (under loom the
+/// deadline has passed: the wait races the stale event with its timeout);
+/// a second read would find data only if something woke it or left the
+/// token ready. Asserts: the read times out, and the stale event left the
+/// new fd's token clear.
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (both
 /// broken variants are caught at bound 0: the poller's thread runs its
 /// check, blocks on the waiter lock the owner holds, and delivers late).
-fn fd_reuse_model<F: ReusedFd>(preemptions: Option<usize>) {
-    check(preemptions, || {
-        let fd = Arc::new(F::default());
-        let old = fd.pd().open();
+fn fd_reuse_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let pd = Arc::new(PollDesc::default());
+        let old = pd.open();
         let poller = {
-            let fd = fd.clone();
-            loom::thread::spawn(move || fd.deliver(old, Dir::Read, true))
+            let pd = pd.clone();
+            loom::thread::spawn(move || pd.dispatch(old, Ready { read_hup: true, ..Ready::default() }))
         };
-        let pd = fd.pd();
         pd.close();
         assert_ne!(pd.open(), old);
-        let reader = Parker::for_current();
-        let seen = pd.snapshot(Dir::Read);
-        pd.clear(Dir::Read, seen); // the new socket has no data: EAGAIN
-        let seq = reader.begin().expect("not shut down");
-        pd.register_waiter(Dir::Read, reader.waiter(seq));
+        let mut reads = 0;
+        let read = pd.run_io(
+            Dir::Read,
+            true,
+            || {
+                reads += 1;
+                if reads == 1 { would_block() } else { Ok(()) }
+            },
+            |_| true,
+        );
         poller.join().unwrap();
+        assert_eq!(
+            read.map_err(|e| e.kind()),
+            Err(io::ErrorKind::TimedOut),
+            "fd reuse: an event of the closed fd woke the reader of the new one"
+        );
         assert!(
             !pd.snapshot(Dir::Read).is_ready(),
             "fd reuse: an event of the closed fd made the new one ready"
-        );
-        assert_eq!(
-            reader.reason(seq),
-            None,
-            "fd reuse: an event of the closed fd woke a waiter of the new one"
         );
     });
 }
 
 #[test]
 fn fd_reuse_drops_stale_events() {
-    fd_reuse_model::<real::PollDesc>(None);
+    fd_reuse_model(None);
 }
 
 #[test]
 #[should_panic(expected = "fd reuse: an event of the closed fd")]
 fn broken_generation_ignored_is_caught() {
-    fd_reuse_model::<broken::DispatchIgnoresGeneration>(None);
+    fd_reuse_model(Some(Mutation::DispatchIgnoresGeneration));
 }
 
 #[test]
 #[should_panic(expected = "fd reuse: an event of the closed fd")]
 fn broken_generation_checked_before_delivery_is_caught() {
-    fd_reuse_model::<broken::DispatchChecksGenerationEarly>(None);
+    fd_reuse_model(Some(Mutation::DispatchChecksGenerationEarly));
 }

@@ -1,58 +1,35 @@
-//! The loom models. Each is written once against a small trait, run on the
-//! runtime's protocol (must pass) and on a broken copy (must fail).
+//! Races 1–4 (the park protocol, `src/fiber/park.rs`) and 11 (the
+//! readiness token's clear, through the IO loop of
+//! `src/reactor/poll_desc.rs`). Every model runs the runtime's own code;
+//! each broken variant switches on one defect planted in it
+//! (`fiberio::__loom::mutate`), and the model must catch it.
 #![cfg(loom)]
 
-use fiberio::__loom::{self as real, REASON_NOTIFIED, REASON_TIMED_OUT, WAKE_WON_PARKED, WAKE_WON_RUNNING};
-use loom::sync::Arc;
+use std::io;
+// std's `Arc`: when loom reports a deadlock it unwinds the model's main
+// thread, and dropping a loom `Arc` there would touch the dead execution
+// and abort the test binary. What matters to the model is inside.
+use std::sync::Arc;
+
+use fiberio::__loom::{
+    Dir, Mutation, ParkState, Parker, PollDesc, REASON_NOTIFIED, REASON_TIMED_OUT, Ready, WAKE_WON_PARKED,
+    WAKE_WON_RUNNING, mutate,
+};
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use loom_tests::broken;
-
-/// What the park model needs of a park protocol.
-trait Park: Default + Send + Sync + 'static {
-    fn begin(&self) -> u64;
-    fn commit(&self, seq: u64) -> bool;
-    fn wake(&self, seq: u64, reason: u8) -> u8;
-    fn reason(&self, seq: u64) -> Option<u8>;
-}
-
-impl Park for real::ParkState {
-    fn begin(&self) -> u64 {
-        real::ParkState::begin(self)
-    }
-    fn commit(&self, seq: u64) -> bool {
-        real::ParkState::commit(self, seq)
-    }
-    fn wake(&self, seq: u64, reason: u8) -> u8 {
-        real::ParkState::wake(self, seq, reason)
-    }
-    fn reason(&self, seq: u64) -> Option<u8> {
-        real::ParkState::reason(self, seq)
-    }
-}
-
-impl Park for broken::ParkCommitByStore {
-    fn begin(&self) -> u64 {
-        broken::ParkCommitByStore::begin(self)
-    }
-    fn commit(&self, seq: u64) -> bool {
-        broken::ParkCommitByStore::commit(self, seq)
-    }
-    fn wake(&self, seq: u64, reason: u8) -> u8 {
-        broken::ParkCommitByStore::wake(self, seq, reason)
-    }
-    fn reason(&self, seq: u64) -> Option<u8> {
-        broken::ParkCommitByStore::reason(self, seq)
-    }
-}
+use loom_tests::check;
 
 /// Races 1–4: two wakes (an event, a timer) race the worker's commit of a
 /// fiber's park. Exactly one wake wins; if it won against the committed
 /// park it must schedule the fiber (`WonParked`), else the failed commit
 /// resumes it — either way the fiber runs again exactly once and learns the
 /// winner's reason; a stale wake never reaches the next wait.
-fn park_model<P: Park>() {
-    loom::model(|| {
-        let p = Arc::new(P::default());
+///
+/// Bound: none — three threads, every interleaving, in a tenth of a second
+/// (the broken variant is caught from bound 1).
+fn park_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let p = Arc::new(ParkState::default());
         let seq = p.begin();
         let (a, b) = (p.clone(), p.clone());
         let event = loom::thread::spawn(move || a.wake(seq, REASON_NOTIFIED));
@@ -75,94 +52,97 @@ fn park_model<P: Park>() {
 
 #[test]
 fn park_protocol_one_wake_one_resume() {
-    park_model::<real::ParkState>();
+    park_model(None);
 }
 
 #[test]
 #[should_panic(expected = "park: ")]
 fn broken_park_commit_by_store_is_caught() {
-    park_model::<broken::ParkCommitByStore>();
+    park_model(Some(Mutation::ParkCommitByStore));
 }
 
-/// What the readiness model needs of a readiness token.
-trait Token: Default + Send + Sync + 'static {
-    type Seen: Copy + Send;
-    fn snapshot(&self) -> Self::Seen;
-    fn is_ready(&self) -> bool;
-    fn set_ready(&self);
-    fn clear(&self, seen: Self::Seen) -> bool;
+/// Race 4: a waker holds the runtime's waiter for wait N of a fiber (a
+/// timer, an fd queue) while that wait ends another way — the fiber's own
+/// timeout — and the fiber opens wait N+1 and its worker commits it. The
+/// late wake for N races `begin` and `commit` of N+1. Asserts: it wins
+/// only against wait N, never ends wait N+1, and N+1's commit holds.
+///
+/// Bound: none — two threads, every interleaving, in milliseconds (the
+/// broken variant is caught at bound 0).
+fn stale_wake_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let fiber = Parker::for_current();
+        let first = fiber.begin().expect("not shut down");
+        let waiter = fiber.waiter(first);
+        let waker = loom::thread::spawn(move || waiter.wake(REASON_NOTIFIED));
+        let timed_out = fiber.waiter(first).wake(REASON_TIMED_OUT);
+        let won = !timed_out;
+        let next = fiber.begin().expect("not shut down");
+        let committed = fiber.commit(next);
+        let late_won = waker.join().unwrap();
+        assert_eq!(won, late_won, "stale wake: not exactly one wake ended wait N");
+        assert!(committed, "stale wake: wait N+1's commit failed");
+        assert_eq!(fiber.reason(next), None, "stale wake: a wake for wait N ended wait N+1");
+    });
 }
 
-impl Token for real::Readiness {
-    type Seen = real::Snapshot;
-    fn snapshot(&self) -> real::Snapshot {
-        real::Readiness::snapshot(self)
-    }
-    fn is_ready(&self) -> bool {
-        real::Readiness::snapshot(self).is_ready()
-    }
-    fn set_ready(&self) {
-        real::Readiness::set_ready(self)
-    }
-    fn clear(&self, seen: real::Snapshot) -> bool {
-        real::Readiness::clear(self, seen)
-    }
+#[test]
+fn stale_wake_never_ends_a_later_wait() {
+    stale_wake_model(None);
 }
 
-impl Token for broken::ReadinessUntickedClear {
-    type Seen = u64;
-    fn snapshot(&self) -> u64 {
-        broken::ReadinessUntickedClear::snapshot(self)
-    }
-    fn is_ready(&self) -> bool {
-        broken::ReadinessUntickedClear::snapshot(self) & 1 != 0
-    }
-    fn set_ready(&self) {
-        broken::ReadinessUntickedClear::set_ready(self)
-    }
-    fn clear(&self, seen: u64) -> bool {
-        broken::ReadinessUntickedClear::clear(self, seen)
-    }
+#[test]
+#[should_panic(expected = "stale wake: ")]
+fn broken_wake_ignoring_seq_is_caught() {
+    stale_wake_model(Some(Mutation::ParkWakeIgnoresSeq));
 }
 
-/// Race 11: a fiber snapshots the token and makes its syscall; if that
-/// finds nothing (EAGAIN) it clears the token — while data arrives and the
-/// poller delivers its edge. No data may be stranded: either the syscall
-/// got it, or the token is still ready so the next read tries again (an
-/// edge-triggered epoll never repeats the edge).
-fn readiness_model<T: Token>() {
-    loom::model(|| {
-        let t = Arc::new(T::default());
+/// Race 11, through the IO loop: a fiber reads a socket
+/// (`PollDesc::run_io`: snapshot the token, the non-blocking read, on
+/// `EAGAIN` clear with the snapshot's tick, wait for the next edge) while
+/// data lands and the poller dispatches its edge. A short read clears the
+/// token too. Asserts, by the read returning: no data is stranded — the
+/// read got it, or the edge kept the token ready, or woke the waiter. A
+/// stale clear that erases the edge leaves the reader parked for good
+/// (loom: "deadlock").
+///
+/// Bound: none — two threads, every interleaving, in milliseconds (the
+/// broken variant is caught from bound 1).
+fn readiness_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let pd = Arc::new(PollDesc::default());
+        let generation = pd.open();
         let data = Arc::new(AtomicBool::new(false));
         let poller = {
-            let (t, data) = (t.clone(), data.clone());
+            let (pd, data) = (pd.clone(), data.clone());
             loom::thread::spawn(move || {
-                data.store(true, SeqCst); // bytes land in the socket buffer
-                t.set_ready(); // then epoll reports the edge
+                // Bytes land in the socket buffer: an RMW, not a store, as
+                // loom lets a plain store slip between the read and the
+                // write of the reader's concurrent swap (tokio-rs/loom#254).
+                data.swap(true, SeqCst);
+                pd.dispatch(generation, Ready { read: true, ..Ready::default() }); // then the edge
             })
         };
-        let seen = t.snapshot();
-        // The non-blocking syscall: takes the data if it is there.
-        let got = data.swap(false, SeqCst);
-        if !got {
-            t.clear(seen); // EAGAIN
-        }
-        poller.join().unwrap();
-        let stranded = data.load(SeqCst);
-        assert!(
-            !stranded || t.is_ready(),
-            "data arrived but the token says wait: a stale clear erased its edge"
+        let read = pd.run_io(
+            Dir::Read,
+            false,
+            || if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) },
+            |_| true,
         );
+        assert!(read.is_ok(), "readiness: the read failed");
+        poller.join().unwrap();
     });
 }
 
 #[test]
 fn readiness_clear_keeps_a_newer_edge() {
-    readiness_model::<real::Readiness>();
+    readiness_model(None);
 }
 
 #[test]
-#[should_panic(expected = "a stale clear erased its edge")]
+#[should_panic(expected = "deadlock")]
 fn broken_unticked_clear_is_caught() {
-    readiness_model::<broken::ReadinessUntickedClear>();
+    readiness_model(Some(Mutation::ReadinessUntickedClear));
 }

@@ -49,6 +49,8 @@
 //!        2.. = woken, the value is the winning `Reason`
 //! ```
 
+use crate::loom::cas_loop_load;
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 
 /// Sequence number of one wait; wakes carrying an older one are stale.
@@ -118,7 +120,7 @@ impl ParkState {
     /// Returns `Err(Reason::Shutdown)` once the state is closed, and
     /// `Err(Reason::Cancelled)` (once) when a cancellation is pending.
     pub(crate) fn begin(&self) -> Result<Seq, Reason> {
-        let mut cur = self.word.load(Acquire);
+        let mut cur = cas_loop_load(&self.word, Acquire);
         loop {
             if cur & CLOSED != 0 {
                 return Err(Reason::Shutdown);
@@ -127,6 +129,9 @@ impl ParkState {
             // from which no wake's CAS succeeds; only `cancel` may change it
             // meanwhile (setting `CANCEL_PENDING`), hence a CAS, not a store.
             let (new, result) = if cur & CANCEL_PENDING != 0 && cur & CANCEL_MASKED == 0 {
+                if mutation::on(Mutation::ParkBeginKeepsCancel) {
+                    return Err(Reason::Cancelled);
+                }
                 (cur & !CANCEL_PENDING, Err(Reason::Cancelled))
             } else {
                 let seq = (cur >> SEQ_SHIFT).wrapping_add(1) & (u64::MAX >> SEQ_SHIFT);
@@ -166,11 +171,12 @@ impl ParkState {
     /// says whether the caller must schedule the fiber), or, when no wait
     /// is open, leaves the cancellation pending for the next `begin`.
     pub(crate) fn cancel(&self) -> Wake {
-        let mut cur = self.word.load(Acquire);
+        let mut cur = cas_loop_load(&self.word, Acquire);
         loop {
+            let masked = cur & CANCEL_MASKED != 0 && !mutation::on(Mutation::ParkCancelIgnoresMask);
             let (new, outcome) = match cur & PHASE_MASK {
                 _ if cur & CLOSED != 0 => return Wake::Lost,
-                _ if cur & CANCEL_MASKED != 0 => (cur | CANCEL_PENDING, Wake::Lost),
+                _ if masked => (cur | CANCEL_PENDING, Wake::Lost),
                 WAITING => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonRunning),
                 PARKED => ((cur & !PHASE_MASK) | Reason::Cancelled as u64, Wake::WonParked),
                 _ => (cur | CANCEL_PENDING, Wake::Lost),
@@ -187,12 +193,16 @@ impl ParkState {
     pub(crate) fn commit(&self, seq: Seq) -> bool {
         // Not one exact CAS: a masked cancellation may set `CANCEL_PENDING`
         // during the wait; the flags are kept.
-        let mut cur = self.word.load(Acquire);
+        let mut cur = cas_loop_load(&self.word, Acquire);
         loop {
             if cur >> SEQ_SHIFT != seq || cur & PHASE_MASK != WAITING {
                 return false;
             }
             let parked = (cur & !PHASE_MASK) | PARKED;
+            if mutation::on(Mutation::ParkCommitByStore) {
+                self.word.store(parked, Release);
+                return true;
+            }
             match self.word.compare_exchange_weak(cur, parked, AcqRel, Acquire) {
                 Ok(_) => return true,
                 Err(actual) => cur = actual,
@@ -202,9 +212,9 @@ impl ParkState {
 
     /// Tries to end wait `seq` with `reason` (see [`Wake`]).
     pub(crate) fn wake(&self, seq: Seq, reason: Reason) -> Wake {
-        let mut cur = self.word.load(Acquire);
+        let mut cur = cas_loop_load(&self.word, Acquire);
         loop {
-            if cur >> SEQ_SHIFT != seq {
+            if cur >> SEQ_SHIFT != seq && !mutation::on(Mutation::ParkWakeIgnoresSeq) {
                 return Wake::Lost;
             }
             let outcome = match cur & PHASE_MASK {
@@ -223,7 +233,7 @@ impl ParkState {
     /// Closes the state for good and ends the open wait, if any, with
     /// [`Reason::Shutdown`]. Later `begin`s fail; later wakes lose.
     pub(crate) fn close(&self) -> Wake {
-        let mut cur = self.word.load(Acquire);
+        let mut cur = cas_loop_load(&self.word, Acquire);
         loop {
             let phase = cur & PHASE_MASK;
             let (new, outcome) = match phase {
@@ -231,6 +241,10 @@ impl ParkState {
                 PARKED => ((cur & !PHASE_MASK) | CLOSED | Reason::Shutdown as u64, Wake::WonParked),
                 _ => (cur | CLOSED, Wake::Lost),
             };
+            if mutation::on(Mutation::ParkCloseByStore) {
+                self.word.store(new, Release);
+                return outcome;
+            }
             match self.word.compare_exchange_weak(cur, new, AcqRel, Acquire) {
                 Ok(_) => return outcome,
                 Err(actual) => cur = actual,

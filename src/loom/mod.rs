@@ -160,6 +160,37 @@ pub(crate) fn deadline_passed(now: std::time::Instant, deadline: std::time::Inst
     cfg!(loom) || now >= deadline
 }
 
+/// The read that starts a compare-and-swap loop on `word`: a plain load
+/// normally; under loom, a compare-and-swap that leaves the value as it is
+/// (`current → current`, whatever the current value), which reads the
+/// latest value like the loop's own CAS will.
+///
+/// Why: loom's DPOR keeps one *last access* per atomic, and a thread's own
+/// load, made just before its CAS, replaces there the load of another
+/// thread that this CAS races with. loom then never tries the CAS loop
+/// before that other load, and a defect that only shows in that order
+/// survives (measured: a `Readiness::clear` that compares against the
+/// current word instead of its snapshot passes the race-11 model at every
+/// bound with a plain load here, and fails at once with this read). To
+/// loom this read is a write, racing every earlier load of other threads.
+/// Reading only the latest value loses no outcome of the loops that use
+/// it: there a stale value makes the CAS fail and retry, or ends the loop
+/// on a state that no later store undoes (closed, a wait already over).
+#[inline(always)]
+pub(crate) fn cas_loop_load(word: &sync::atomic::AtomicU64, order: sync::atomic::Ordering) -> u64 {
+    #[cfg(not(loom))]
+    return word.load(order);
+    #[cfg(loom)]
+    {
+        // A value the word never holds in a model (a seq or a tick of
+        // 2^56); were it there, the CAS would store it back unchanged.
+        const NEVER: u64 = u64::MAX;
+        match word.compare_exchange(NEVER, NEVER, order, order) {
+            Ok(v) | Err(v) => v,
+        }
+    }
+}
+
 /// Locks an internal mutex. fiberio runs no user code under its internal
 /// locks, so a poisoned one only means a panic elsewhere on that thread:
 /// the data is consistent and the lock is taken anyway.

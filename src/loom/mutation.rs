@@ -65,6 +65,34 @@ pub enum Mutation {
     CommitFailureParks,
     /// `UnstartedQueue::close` takes the fibers but leaves the queue open.
     QueueCloseLeavesOpen,
+
+    // fiber/park.rs, reactor/ (races 1-6, 9, 11; cancellation)
+    /// `ParkState::commit` stores "parked" instead of a compare-and-swap.
+    ParkCommitByStore,
+    /// `ParkState::close` as a load and a store instead of a CAS.
+    ParkCloseByStore,
+    /// `ParkState::wake` ignores the seq: a stale wake ends a later wait.
+    ParkWakeIgnoresSeq,
+    /// `ParkState::cancel` ends a wait while cancellation is masked.
+    ParkCancelIgnoresMask,
+    /// `ParkState::begin` reports a pending cancellation but keeps it.
+    ParkBeginKeepsCancel,
+    /// `Readiness::clear` compares against the current word, not the
+    /// snapshot: the tick check is gone.
+    ReadinessUntickedClear,
+    /// `PollDesc::dispatch` delivers whatever generation the event carries.
+    DispatchIgnoresGeneration,
+    /// `PollDesc::dispatch` checks the generation before the delivery, not
+    /// with it under the waiter lock.
+    DispatchChecksGenerationEarly,
+    /// `PollDesc::pass_on` does nothing.
+    PdNoPassOn,
+    /// `PollDesc::close` wakes the queued waiters, then closes the tokens.
+    PdWakesBeforeClosing,
+    /// `PollDesc::close` wakes only the first waiter of each direction.
+    PdCloseWakesFirstOnly,
+    /// `PollDesc::deliver` stops at a first waiter whose wait had ended.
+    PdDeliverStopsAtDead,
 }
 
 #[cfg(loom)]

@@ -6,10 +6,12 @@
 //! to it but conversions (numbers for enums, bools for directions), so a
 //! model exercises the protocol, not a copy. Not a stable API.
 //!
-//! - `park`: the park protocol (`ParkState`) and a thread [`Parker`] whose
-//!   [`Waiter`]s are the runtime's own (races 1–5);
-//! - `reactor`: the readiness token and the poll descriptor — tokens, FIFO
-//!   waiters, generation (races 5, 6, 9, 11);
+//! - `park`: the park protocol (`ParkState`, cancellation and its mask
+//!   included) and a thread [`Parker`] whose [`Waiter`]s are the runtime's
+//!   own (races 1–5);
+//! - `reactor`: the poll descriptor — the poller's event dispatch, and a
+//!   fiber's IO loop parking through the runtime's wait (races 5, 6, 9,
+//!   11);
 //! - `sched`: a runtime's workers without threads — sleep/notify with the
 //!   worker's re-check, remote wakes, submit, stealing, the worker's
 //!   commit of a park and its shutdown (races 5, 7, 8);
@@ -28,9 +30,9 @@ mod user_mode;
 pub use join_slot::JoinSlot;
 pub use mutation::{Mutation, mutate};
 pub use park::{
-    ParkState, Parker, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST, WAKE_WON_PARKED,
-    WAKE_WON_RUNNING, Waiter,
+    ParkState, Parker, REASON_CANCELLED, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST,
+    WAKE_WON_PARKED, WAKE_WON_RUNNING, Waiter,
 };
-pub use reactor::{Dir, PollDesc, Readiness, Snapshot};
+pub use reactor::{Dir, PollDesc, Ready, Snapshot};
 pub use sched::{Fiber, Runnext, Runtime};
 pub(crate) use user_mode::spawn_fiber;

@@ -17,11 +17,14 @@ pub const REASON_NOTIFIED: u8 = Reason::Notified as u8;
 pub const REASON_TIMED_OUT: u8 = Reason::TimedOut as u8;
 /// The reason of a runtime shutdown (`close`).
 pub const REASON_SHUTDOWN: u8 = Reason::Shutdown as u8;
+/// The reason of a cancellation (`cancel`).
+pub const REASON_CANCELLED: u8 = Reason::Cancelled as u8;
 
 fn reason(r: u8) -> Reason {
     match r {
         REASON_TIMED_OUT => Reason::TimedOut,
         REASON_SHUTDOWN => Reason::Shutdown,
+        REASON_CANCELLED => Reason::Cancelled,
         _ => Reason::Notified,
     }
 }
@@ -50,9 +53,22 @@ impl ParkState {
     pub fn begin(&self) -> u64 {
         self.0.begin().expect("never closed in the models")
     }
-    /// Opens a wait; `Err(reason)` once the state is closed.
+    /// Opens a wait; `Err(reason)` once the state is closed, or (once)
+    /// when a cancellation is pending.
     pub fn try_begin(&self) -> Result<u64, u8> {
         self.0.begin().map_err(|r| r as u8)
+    }
+    /// Cancels: ends the open wait, or leaves the cancellation pending.
+    pub fn cancel(&self) -> u8 {
+        wake(self.0.cancel())
+    }
+    /// Takes a pending cancellation (a cancellation point, not a wait).
+    pub fn take_cancel(&self) -> bool {
+        self.0.take_cancel()
+    }
+    /// Masks or unmasks cancellation (the waiting side, no wait open).
+    pub fn set_cancel_masked(&self, masked: bool) {
+        self.0.set_cancel_masked(masked)
     }
     /// Commits the park of wait `seq`.
     pub fn commit(&self, seq: u64) -> bool {

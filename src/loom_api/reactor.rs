@@ -1,7 +1,12 @@
-//! The readiness token (`src/reactor/readiness.rs`) and the poll
-//! descriptor (`src/reactor/poll_desc.rs`), for the loom models.
+//! The poll descriptor (`src/reactor/poll_desc.rs`) with its readiness
+//! tokens (`src/reactor/readiness.rs`), for the loom models: the event
+//! dispatch the poller calls, and the IO loop a fiber's operation runs,
+//! parking through the runtime's own wait (`fiber::wait`, whose thread
+//! path a loom thread takes).
 
-use super::park::Waiter;
+use std::io;
+use std::time::Instant;
+
 use crate::reactor::{self, poll_desc, readiness};
 
 /// A direction of an fd.
@@ -22,11 +27,20 @@ impl From<Dir> for reactor::Dir {
     }
 }
 
-/// The readiness token of `src/reactor/readiness.rs`.
-#[derive(Debug)]
-pub struct Readiness(readiness::Readiness);
+/// What one epoll event says of an fd, as the poller decodes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready {
+    /// An edge for reading.
+    pub read: bool,
+    /// An edge for writing.
+    pub write: bool,
+    /// The peer hung up reading (or the socket failed).
+    pub read_hup: bool,
+    /// The peer hung up writing (or the socket failed).
+    pub write_hup: bool,
+}
 
-/// A snapshot of a [`Readiness`].
+/// A snapshot of a readiness token.
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot(readiness::Snapshot);
 
@@ -38,31 +52,6 @@ impl Snapshot {
     /// Whether the fd was closed.
     pub fn is_closed(self) -> bool {
         self.0.is_closed()
-    }
-}
-
-impl Default for Readiness {
-    fn default() -> Self {
-        Self(readiness::Readiness::new())
-    }
-}
-
-impl Readiness {
-    /// Observes the token.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot(self.0.snapshot())
-    }
-    /// An edge arrived.
-    pub fn set_ready(&self) {
-        self.0.set_ready()
-    }
-    /// The syscall found nothing since `seen`.
-    pub fn clear(&self, seen: Snapshot) -> bool {
-        self.0.clear(seen.0)
-    }
-    /// Closed for good (sticky).
-    pub fn close(&self) {
-        self.0.close()
     }
 }
 
@@ -90,25 +79,33 @@ impl PollDesc {
     pub fn generation(&self) -> u32 {
         self.0.generation()
     }
-    /// Snapshots the token of `dir` (before a syscall).
+    /// Snapshots the token of `dir`.
     pub fn snapshot(&self, dir: Dir) -> Snapshot {
         Snapshot(self.0.token(dir.into()).snapshot())
     }
-    /// The syscall found nothing since `seen` (`EAGAIN`).
-    pub fn clear(&self, dir: Dir, seen: Snapshot) -> bool {
-        self.0.token(dir.into()).clear(seen.0)
+    /// An event for fd generation `generation`, decoded (the poller's
+    /// `dispatch`).
+    pub fn dispatch(&self, generation: u32, ready: Ready) {
+        let Ready { read, write, read_hup, write_hup } = ready;
+        self.0.dispatch(generation, poll_desc::Ready { read, write, read_hup, write_hup })
     }
-    /// Queues `waiter` for `dir`, or wakes it at once if ready (re-check).
-    pub fn register_waiter(&self, dir: Dir, waiter: Waiter) {
-        self.0.register_waiter(dir.into(), waiter.0)
-    }
-    /// An edge of `dir` for fd generation `generation` (the poller's
-    /// `dispatch`); `hup` for a hang-up or error.
-    pub fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
-        self.0.deliver(generation, dir.into(), hup)
-    }
-    /// After a successful call left `dir` ready: wakes the next waiter.
-    pub fn pass_on(&self, dir: Dir) {
-        self.0.pass_on(dir.into())
+    /// A fiber's blocking operation on `dir` (`IoSource::run` on a fiber,
+    /// past the registration with a poller): `op` is the non-blocking
+    /// syscall (`Err(WouldBlock)` for `EAGAIN`), `short` says whether a
+    /// success used up the readiness. Waits in between through the
+    /// runtime's `PollDesc::wait` — with a deadline if `timed`, which under
+    /// loom has always passed, so the wait races its wakers with a timeout
+    /// at once (error kind `TimedOut`). A closed fd: `NotConnected`.
+    pub fn run_io<R>(
+        &self,
+        dir: Dir,
+        timed: bool,
+        op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+    ) -> io::Result<R> {
+        let deadline =
+            timed.then(|| poll_desc::Deadline { at: Instant::now(), kind: io::ErrorKind::TimedOut });
+        let dir = dir.into();
+        self.0.run_io(dir, op, short, || self.0.wait(dir, deadline))
     }
 }

@@ -5,12 +5,14 @@
 //! a woken fiber's own control block says how it is made runnable.
 //!
 //! - `poller`: a worker's epoll instance and wake-up eventfd, the count of
-//!   registered fds, and the dispatch of each event to its poll descriptor.
+//!   registered fds, and the decoding of each event for its poll
+//!   descriptor.
 //! - `readiness`: the per-direction readiness token (tick-checked clear;
 //!   no context switch, model-checked by loom).
 //! - `poll_desc`: per-fd state — tokens, FIFO waiters, generation,
-//!   registration — and the IO loop every blocking operation runs
-//!   (`run_io`; no context switch of its own, model-checked by loom).
+//!   registration —, the dispatch of an event to its waiters, and the IO
+//!   loop every blocking operation runs (`run_io`; no context switch of its
+//!   own but the wait; model-checked by loom).
 //! - `arena`: poll descriptors indexed by fd, grown in chunks.
 //! - `source`: the handle sockets own: registration with the current
 //!   worker's poller on first wait, the thread fallback, deregistration.
@@ -21,6 +23,6 @@ pub(crate) mod poller;
 pub(crate) mod readiness;
 mod source;
 
-pub(crate) use poll_desc::Dir;
+pub(crate) use poll_desc::{Deadline, Dir};
 pub(crate) use poller::Poller;
-pub(crate) use source::{Deadline, IoSource};
+pub(crate) use source::IoSource;

@@ -8,9 +8,10 @@
 //! The blocking path is "snapshot → syscall → on `EAGAIN` clear the token
 //! with the snapshot's tick → register a waiter → re-check the token →
 //! park" (`register_waiter` does the last three under the waiter lock);
-//! the poller's path is "check the generation, set the token ready, pop a
-//! waiter — under the waiter lock — then wake it, trying the next if that
-//! one's wait already ended" (`deliver`). The waiter lock orders a
+//! the poller's path, once it has decoded an event into [`Ready`], is
+//! "check the generation, set the token ready, pop a waiter — under the
+//! waiter lock — then wake it, trying the next if that one's wait already
+//! ended" (`dispatch`, `deliver`). The waiter lock orders a
 //! registration against a delivery, so an edge either finds the waiter
 //! queued or is seen by its re-check (race 1); and it orders a delivery
 //! against `open` and `close`, so an event of a closed fd never reaches
@@ -18,13 +19,15 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::poller::Poller;
 use super::readiness::Readiness;
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
+use crate::fiber::{self, Woken};
 use crate::loom::lock;
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use crate::sys;
@@ -36,6 +39,25 @@ pub(crate) enum Dir {
     Read = 0,
     /// Writable: `write`, `send`, `connect`.
     Write = 1,
+}
+
+/// What one event says of an fd, decoded by the poller: which directions
+/// have an edge, and which hung up (the peer closed that direction, or the
+/// socket failed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Ready {
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) read_hup: bool,
+    pub(crate) write_hup: bool,
+}
+
+/// When a wait gives up, and with which error kind (std uses `WouldBlock`
+/// for a read/write timeout, `TimedOut` for `connect_timeout`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) at: Instant,
+    pub(crate) kind: io::ErrorKind,
 }
 
 /// fiberio's state for one fd (see the module docs).
@@ -104,17 +126,28 @@ impl PollDesc {
     /// so a fiber registering concurrently is either in the queue taken
     /// here or sees the token closed in its re-check (race 5).
     pub(crate) fn close(&self) -> Option<Arc<Poller>> {
+        let wake_first = mutation::on(Mutation::PdWakesBeforeClosing);
         let waiters = {
             let mut queues = self.lock_both();
             self.generation.fetch_add(1, AcqRel);
             [Dir::Read, Dir::Write].map(|dir| {
-                self.tokens[dir as usize].close();
+                if !wake_first {
+                    self.tokens[dir as usize].close();
+                }
                 self.queued[dir as usize].store(0, Release);
                 std::mem::take(&mut *queues[dir as usize])
             })
         };
-        for w in waiters.into_iter().flatten() {
-            w.wake(Reason::Notified);
+        for queue in waiters {
+            for (i, w) in queue.into_iter().enumerate() {
+                if i > 0 && mutation::on(Mutation::PdCloseWakesFirstOnly) {
+                    break;
+                }
+                w.wake(Reason::Notified);
+            }
+        }
+        if wake_first {
+            self.tokens.iter().for_each(Readiness::close);
         }
         self.unclaim_registration()
     }
@@ -177,6 +210,20 @@ impl PollDesc {
         }
     }
 
+    /// The `park` of [`run_io`](Self::run_io) on a fiber: parks the running
+    /// fiber (or, off a fiber, the thread) until an edge of `dir`, the
+    /// deadline, or the close of the fd, with its waiter queued by
+    /// [`register_waiter`](Self::register_waiter). A cancellation unwinds;
+    /// the waiter it leaves queued is pruned by the next edge.
+    #[inline]
+    pub(crate) fn wait(&self, dir: Dir, deadline: Option<Deadline>) -> io::Result<()> {
+        match fiber::wait(deadline.map(|d| d.at), |waiter| self.register_waiter(dir, waiter)) {
+            Woken::Notified => Ok(()),
+            Woken::TimedOut => Err(timed_out(deadline)),
+            Woken::Shutdown => Err(io::Error::other("fiberio: the runtime is shutting down")),
+        }
+    }
+
     /// Queues `waiter` for the next edge of `dir`, unless the token is
     /// ready already (or closed): then wakes it at once. The re-check of
     /// the blocking path, under the waiter lock. Waiters whose wait already
@@ -196,6 +243,34 @@ impl PollDesc {
         }
     }
 
+    /// An event for the fd of `generation` arrived (the poller, after
+    /// decoding it): each direction with an edge or a hang-up is delivered.
+    /// Events for an fd closed (and maybe reused) since they were
+    /// registered carry an old generation and are dropped (race 6): here at
+    /// a glance, and for good by `deliver`, under the waiter lock.
+    #[inline]
+    pub(crate) fn dispatch(&self, generation: u32, ready: Ready) {
+        let generation =
+            if mutation::on(Mutation::DispatchIgnoresGeneration) { self.generation() } else { generation };
+        if self.generation() != generation {
+            return;
+        }
+        // A hang-up or error is reported once by edge-triggered epoll: it
+        // makes the direction ready for good (see `readiness.rs`).
+        for (dir, edge, hup) in
+            [(Dir::Read, ready.read, ready.read_hup), (Dir::Write, ready.write, ready.write_hup)]
+        {
+            if edge || hup {
+                let generation = if mutation::on(Mutation::DispatchChecksGenerationEarly) {
+                    self.generation()
+                } else {
+                    generation
+                };
+                self.deliver(generation, dir, hup);
+            }
+        }
+    }
+
     /// An edge of `dir` arrived (the poller) for the fd of `generation`:
     /// the token becomes ready — for good with `hup` (the peer hung up, or
     /// an error) — and the longest-waiting live waiter is woken.
@@ -205,7 +280,7 @@ impl PollDesc {
     /// dropped whole, or delivered whole before the close — never checked
     /// before the close and delivered after a reuse of the fd, where a
     /// stale hang-up would stick to the new socket (race 6).
-    pub(crate) fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
+    fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
         let first = {
             let mut queue = lock(&self.waiters[dir as usize]);
             if self.generation.load(Acquire) != generation {
@@ -225,6 +300,7 @@ impl PollDesc {
         // to the next one.
         if let Some(w) = first
             && !w.wake(Reason::Notified)
+            && !mutation::on(Mutation::PdDeliverStopsAtDead)
         {
             self.wake_next(dir);
         }
@@ -235,6 +311,9 @@ impl PollDesc {
     /// would have been woken by the kernel (several acceptors, one edge
     /// for two connections). Lock-free when nobody waits.
     pub(crate) fn pass_on(&self, dir: Dir) {
+        if mutation::on(Mutation::PdNoPassOn) {
+            return;
+        }
         if self.queued[dir as usize].load(Acquire) != 0 && self.tokens[dir as usize].snapshot().is_ready() {
             self.wake_next(dir);
         }
@@ -308,6 +387,13 @@ impl PollDesc {
     pub(crate) fn set_nonblocking(&self, on: bool) {
         self.nonblocking.store(on, Relaxed);
     }
+}
+
+/// The error of a wait whose deadline passed.
+#[cold]
+pub(crate) fn timed_out(deadline: Option<Deadline>) -> io::Error {
+    let kind = deadline.map_or(io::ErrorKind::TimedOut, |d| d.kind);
+    io::Error::new(kind, "fiberio: the operation timed out")
 }
 
 #[cold]

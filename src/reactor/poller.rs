@@ -25,7 +25,7 @@ use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use super::arena;
-use super::poll_desc::Dir;
+use super::poll_desc::Ready;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, RwLock};
 use crate::sys::epoll::{Epoll, Event, Interest, Trigger};
@@ -176,25 +176,21 @@ fn token(fd: BorrowedFd<'_>, generation: u32) -> u64 {
     (u64::from(generation) << 32) | u64::from(fd.as_raw_fd() as u32)
 }
 
-/// Hands one event to its poll descriptor. Events for an fd closed (and
-/// maybe reused) since they were registered carry an old generation and
-/// are dropped (race 6).
+/// Hands one event to its poll descriptor, decoded: the fd and generation
+/// of its data, and what it says of each direction (an error counts as a
+/// hang-up of both). The poll descriptor drops an event of an older
+/// generation (race 6).
 fn dispatch(event: &Event) {
     let data = event.token();
     let (fd, generation) = (data as u32 as RawFd, (data >> 32) as u32);
     let Some(pd) = arena::get(fd) else { return };
-    // A cheap early out; `deliver` checks again under its lock.
-    if pd.generation() != generation {
-        return;
-    }
-    // A hang-up or error is reported once by edge-triggered epoll: it
-    // makes the direction ready for good (see `readiness.rs`).
-    let read_hup = event.is_read_closed() || event.is_error();
-    if read_hup || event.is_readable() {
-        pd.deliver(generation, Dir::Read, read_hup);
-    }
-    let write_hup = event.is_write_closed() || event.is_error();
-    if write_hup || event.is_writable() {
-        pd.deliver(generation, Dir::Write, write_hup);
-    }
+    pd.dispatch(
+        generation,
+        Ready {
+            read: event.is_readable(),
+            write: event.is_writable(),
+            read_hup: event.is_read_closed() || event.is_error(),
+            write_hup: event.is_write_closed() || event.is_error(),
+        },
+    );
 }

@@ -27,6 +27,8 @@
 //!
 //! No context switch, no lock: loom checks this code as is.
 
+use crate::loom::cas_loop_load;
+use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::atomic::{AtomicU64, Ordering::*};
 
 const READY: u64 = 0b001;
@@ -82,6 +84,7 @@ impl Readiness {
     /// `seen` was taken: clear `R`, unless an edge came in between.
     /// Returns whether it cleared.
     pub(crate) fn clear(&self, seen: Snapshot) -> bool {
+        let seen = if mutation::on(Mutation::ReadinessUntickedClear) { self.snapshot() } else { seen };
         let expected = seen.0 & !CLOSED;
         if expected & READY == 0 {
             return false; // already clear
@@ -103,7 +106,7 @@ impl Readiness {
     /// instruction when uncontended, where a `fetch_add` then a `fetch_or`
     /// took two).
     fn bump(&self, bits: u64) {
-        let mut cur = self.word.load(Relaxed);
+        let mut cur = cas_loop_load(&self.word, Relaxed);
         loop {
             let new = cur.wrapping_add(TICK) | bits;
             match self.word.compare_exchange_weak(cur, new, AcqRel, Relaxed) {

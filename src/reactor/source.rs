@@ -13,22 +13,13 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::time::Instant;
 
 use super::arena;
-use super::poll_desc::{Dir, PollDesc};
+use super::poll_desc::{Deadline, Dir, PollDesc, timed_out};
 use super::poller;
-use crate::fiber::{self, Woken};
+use crate::fiber;
 use crate::sys;
 use crate::sys::poll::wait_fd;
-
-/// When a wait gives up, and with which error kind (std uses `WouldBlock`
-/// for a read/write timeout, `TimedOut` for `connect_timeout`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Deadline {
-    pub(crate) at: Instant,
-    pub(crate) kind: io::ErrorKind,
-}
 
 /// A socket's registration with the reactor. Drop it *before* closing the
 /// fd (declare it before the socket in the owning struct).
@@ -92,15 +83,11 @@ impl IoSource {
     }
 
     /// Parks the running fiber until an edge of `dir`, the deadline, or the
-    /// close of the fd. A cancellation unwinds; the waiter it leaves queued
-    /// is pruned by the next edge.
+    /// close of the fd ([`PollDesc::wait`]), once the fd is in the poller
+    /// of the fiber's worker.
     fn park(&self, dir: Dir, deadline: Option<Deadline>) -> io::Result<()> {
         self.register()?;
-        match fiber::wait(deadline.map(|d| d.at), |waiter| self.pd.register_waiter(dir, waiter)) {
-            Woken::Notified => Ok(()),
-            Woken::TimedOut => Err(timed_out(deadline)),
-            Woken::Shutdown => Err(io::Error::other("fiberio: the runtime is shutting down")),
-        }
+        self.pd.wait(dir, deadline)
     }
 
     /// Adds the fd to the epoll of the running fiber's worker, the first time.
@@ -134,9 +121,4 @@ impl Drop for IoSource {
             poller.delete(self.fd);
         }
     }
-}
-
-fn timed_out(deadline: Option<Deadline>) -> io::Error {
-    let kind = deadline.map_or(io::ErrorKind::TimedOut, |d| d.kind);
-    io::Error::new(kind, "fiberio: the operation timed out")
 }
