@@ -39,7 +39,7 @@ trap cleanup EXIT
 
 export RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$work/target" CARGO_TERM_COLOR=never
 suite() { # -> exit status of the loom suite (models only)
-  (cd "$tree" && timeout "$per_mutant_timeout" cargo test -q -p loom-tests --release -- --skip broken_ --test-threads=2)
+  (cd "$tree" && timeout "$per_mutant_timeout" cargo test -q -p loom-tests --release -- --skip broken_ --test-threads=1)
 }
 
 echo "mutate.sh: baseline (HEAD unmutated) must pass first..." >&2

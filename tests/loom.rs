@@ -23,7 +23,7 @@ fn loom_models_pass_and_catch_their_broken_variants() {
     let root = env!("CARGO_MANIFEST_DIR");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["test", "-p", "loom-tests", "--release", "--", "--test-threads=2"])
+        .args(["test", "-p", "loom-tests", "--release", "--", "--test-threads=1"])
         .env("RUSTFLAGS", "--cfg loom")
         .env("CARGO_TARGET_DIR", format!("{root}/target/loom"))
         .current_dir(root)
