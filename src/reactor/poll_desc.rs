@@ -46,9 +46,13 @@ pub(crate) enum Dir {
 /// socket failed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Ready {
+    /// An edge for reading (`EPOLLIN`).
     pub(crate) read: bool,
+    /// An edge for writing (`EPOLLOUT`).
     pub(crate) write: bool,
+    /// The peer hung up reading, or the socket failed.
     pub(crate) read_hup: bool,
+    /// The peer hung up writing, or the socket failed.
     pub(crate) write_hup: bool,
 }
 
