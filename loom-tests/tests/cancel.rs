@@ -31,7 +31,10 @@ fn deliveries_after(p: &ParkState, yield_first: bool) -> usize {
         }
     };
     let yield_now = || usize::from(p.take_cancel());
-    let delivered = if yield_first { yield_now() + wait() } else { wait() + yield_now() };
+    // In this order: each point may take what the other would have.
+    let (first, second): (&dyn Fn() -> usize, &dyn Fn() -> usize) =
+        if yield_first { (&yield_now, &wait) } else { (&wait, &yield_now) };
+    let delivered = first() + second();
     let seq = p.try_begin().expect("cancel: a cancellation left pending after its delivery");
     p.wake(seq, REASON_NOTIFIED);
     delivered
