@@ -73,6 +73,43 @@ fn condvar_notify_vs_enqueue() {
     });
 }
 
+/// Two fibers wait on a Condvar for a flag; main sets it and notifies
+/// all: both wake (a waiter left queued deadlocks the joins).
+fn condvar_notify_all_wakes_every_waiter() {
+    model(|| {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let pair = pair.clone();
+                fiberio::spawn(move || {
+                    let (flag, cv) = &*pair;
+                    let mut set = flag.lock().unwrap();
+                    while !*set {
+                        set = cv.wait(set).unwrap();
+                    }
+                })
+            })
+            .collect();
+        *pair.0.lock().unwrap() = true;
+        pair.1.notify_all();
+        for h in waiters {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn condvar_notify_all_reaches_every_waiter() {
+    condvar_notify_all_wakes_every_waiter();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_condvar_notify_all_waking_one_is_caught() {
+    __loom::mutate(Some(__loom::Mutation::CondvarNotifyAllWakesOne));
+    condvar_notify_all_wakes_every_waiter();
+}
+
 #[test]
 fn mutex_hands_off_to_every_waiter() {
     mutex_contention();

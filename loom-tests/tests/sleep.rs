@@ -233,16 +233,20 @@ enum Spawner {
 /// margin in under a second; 4 passes too, in about eight times as long
 /// (README.md). (`SleepRecheckFirst` is caught here only from bound 3, and
 /// by the race 7 model from 2.)
-fn spawn_model(spawner: Spawner, m: Option<Mutation>) {
+///
+/// With `idle` 1, worker 1 alone goes idle (a runtime of two workers): the
+/// one sleeper must be found too (a `notify_one` that skips its scan for
+/// fewer than two sleepers loses the spawn there, never with two).
+fn spawn_model(spawner: Spawner, idle: usize, m: Option<Mutation>) {
     mutate(m);
     check(SPAWN_BOUND, move || {
-        let rt = Arc::new(Runtime::new(3));
-        let idle: Vec<_> = [1, 2]
+        let rt = Arc::new(Runtime::new(1 + idle));
+        let idle: Vec<_> = (1..=idle)
             .map(|me| {
                 let rt = rt.clone();
                 loom::thread::spawn(move || idle_worker(&rt, me))
             })
-            .into();
+            .collect();
         let refused = match spawner {
             Spawner::Outside => rt.submit(7),
             Spawner::Local => {
@@ -253,7 +257,8 @@ fn spawn_model(spawner: Spawner, m: Option<Mutation>) {
         };
         assert_eq!(refused, None, "not shut down");
         let ends: Vec<Idle> = idle.into_iter().map(|h| h.join().unwrap()).collect();
-        let wakes_pending = [1, 2].map(|i| ends[i - 1] == Idle::Asleep && rt.eventfd(i) > 0);
+        let wakes_pending: Vec<bool> =
+            (1..=ends.len()).map(|i| ends[i - 1] == Idle::Asleep && rt.eventfd(i) > 0).collect();
         assert!(
             ends.contains(&Idle::Ran) || ends.contains(&Idle::Looking) || wakes_pending.contains(&true),
             "spawn lost: every idle worker sleeps with a stealable fiber queued and no notify pending"
@@ -277,28 +282,39 @@ fn idle_worker(rt: &Runtime, me: usize) -> Idle {
 
 #[test]
 fn spawned_fiber_always_taken() {
-    spawn_model(Spawner::Outside, None);
+    spawn_model(Spawner::Outside, 2, None);
+}
+
+#[test]
+fn spawned_fiber_taken_by_a_lone_idle_worker() {
+    spawn_model(Spawner::Outside, 1, None);
+}
+
+#[test]
+#[should_panic(expected = "spawn lost")]
+fn broken_counted_after_recheck_loses_a_spawn_to_a_lone_sleeper() {
+    spawn_model(Spawner::Outside, 1, Some(Mutation::SleepCountedAfterRecheck));
 }
 
 #[test]
 fn locally_spawned_fiber_always_taken() {
-    spawn_model(Spawner::Local, None);
+    spawn_model(Spawner::Local, 2, None);
 }
 
 #[test]
 #[should_panic(expected = "spawn lost")]
 fn broken_counted_after_recheck_is_caught() {
-    spawn_model(Spawner::Outside, Some(Mutation::SleepCountedAfterRecheck));
+    spawn_model(Spawner::Outside, 2, Some(Mutation::SleepCountedAfterRecheck));
 }
 
 #[test]
 #[should_panic(expected = "spawn lost")]
 fn broken_submit_notify_before_push_is_caught() {
-    spawn_model(Spawner::Outside, Some(Mutation::SubmitNotifyBeforePush));
+    spawn_model(Spawner::Outside, 2, Some(Mutation::SubmitNotifyBeforePush));
 }
 
 #[test]
 #[should_panic(expected = "spawn lost")]
 fn broken_counted_after_recheck_loses_a_local_spawn() {
-    spawn_model(Spawner::Local, Some(Mutation::SleepCountedAfterRecheck));
+    spawn_model(Spawner::Local, 2, Some(Mutation::SleepCountedAfterRecheck));
 }

@@ -20,6 +20,8 @@ pub enum Mutation {
     MutexNoRecheck,
     /// A channel receiver queues without re-checking for a value.
     ChannelRecvNoRecheck,
+    /// `Condvar::notify_all` wakes only the first waiter.
+    CondvarNotifyAllWakesOne,
     /// `RawMutex::unlock`'s fast path releases with `Relaxed`: the next
     /// holder's data accesses are not ordered after this holder's.
     MutexUnlockRelaxed,

@@ -135,7 +135,13 @@ impl Condvar {
     /// Wakes every waiter.
     pub fn notify_all(&self) {
         let mut wakeups = Vec::new();
-        crate::loom::lock(&self.waiters).pop_all(Reason::Notified, &mut wakeups);
+        let mut waiters = crate::loom::lock(&self.waiters);
+        if crate::loom::mutation::on(crate::loom::mutation::Mutation::CondvarNotifyAllWakesOne) {
+            wakeups.extend(waiters.pop(Reason::Notified, |_| true).map(|((), w)| w));
+        } else {
+            waiters.pop_all(Reason::Notified, &mut wakeups);
+        }
+        drop(waiters);
         for wakeup in wakeups {
             wakeup.run();
         }
