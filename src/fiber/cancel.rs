@@ -127,9 +127,11 @@ fn unwind_ended_slow() {
     }
 }
 
-/// Whether the current thread unwinds because its fiber was cancelled,
-/// rather than because of a panic: fiberio's lock guards do not poison
-/// then.
+/// Whether the current thread unwinds because its fiber was cancelled, or
+/// because runtime shutdown unwinds it, rather than because of a panic:
+/// fiberio's lock guards do not poison then (neither is a failure of the
+/// critical section's code).
 pub(crate) fn unwinding() -> bool {
-    crate::loom::panicking() && with_running(|t| t.cancel_unwinding()).unwrap_or(false)
+    crate::loom::panicking()
+        && (with_running(|t| t.cancel_unwinding()).unwrap_or(false) || super::carrier::carrier_unwinding())
 }

@@ -251,6 +251,11 @@ pub(crate) fn yield_running() -> bool {
     true
 }
 
+/// Whether this thread is a worker whose shutdown is unwinding its fibers.
+pub(crate) fn carrier_unwinding() -> bool {
+    context().is_some_and(Context::is_unwinding)
+}
+
 /// Whether this thread is a worker that has begun shutting down.
 pub(crate) fn carrier_closing() -> bool {
     context().is_some_and(|ctx| carrier_of(ctx).is_closing())

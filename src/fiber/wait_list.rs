@@ -54,6 +54,12 @@ impl<T> WaitList<T> {
         self.queue.push_back((waiter, token));
     }
 
+    /// Queues `waiter` at the front: a waiter that was woken, lost its
+    /// retry, and keeps its place (`sync/raw_mutex.rs`).
+    pub(crate) fn push_front(&mut self, waiter: Waiter, token: T) {
+        self.queue.push_front((waiter, token));
+    }
+
     /// Takes waiters from the front, while `fits` accepts the front one's
     /// token, until a claim with `reason` wins; returns that waiter's token
     /// and wakeup. Waiters whose wait already ended are dropped on the way.
@@ -82,12 +88,33 @@ impl<T> WaitList<T> {
     }
 }
 
+/// What [`wait_on`]'s re-check under the lock decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Register {
+    /// The caller got what it waits for: no wait.
+    Granted,
+    /// Queue the waiter at the back (a newcomer).
+    Back,
+    /// Queue the waiter at the front (a woken waiter keeping its place).
+    Front,
+}
+
+impl From<bool> for Register {
+    /// `true`: granted; `false`: queue at the back.
+    fn from(granted: bool) -> Self {
+        if granted { Register::Granted } else { Register::Back }
+    }
+}
+
 /// How a [`wait_on`] ended (a cancellation unwinds instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Waited {
     /// The caller owns what it waited for (granted by a waker, or by the
     /// re-check) and must release it if it will not use it.
     pub(crate) granted: bool,
+    /// Whether the grant came from the caller's own re-check under the
+    /// lock rather than from a waker.
+    pub(crate) by_recheck: bool,
     /// Why the wait ended: `Notified` whenever a waker granted; otherwise
     /// `TimedOut`, or `Shutdown` (a spurious end: retry).
     pub(crate) woken: Woken,
@@ -96,24 +123,28 @@ pub(crate) struct Waited {
 /// Blocks the current fiber or thread on the list `list(state)` until a
 /// waker grants, `deadline` passes, or the fiber is cancelled.
 ///
-/// Under the lock, `try_grant` re-checks: `true` means the caller got what
-/// it waits for without waiting; `false` queues the waiter with `token`.
+/// Under the lock, `try_grant` re-checks: [`Register::Granted`] (or
+/// `true`) means the caller got what it waits for without waiting;
+/// otherwise the waiter queues with `token`, at the back or the front.
 /// `then` runs once, always: after the lock is released and before the
 /// park (a condvar unlocks its mutex there), or, when the wait could not
 /// even open (a pending cancellation), before this returns.
 ///
 /// A cancellation runs `undo(granted)` — the caller gives back a grant
 /// that came at the same moment, or withdraws what it registered — then
-/// unwinds the fiber (race 15: nothing granted is lost).
+/// unwinds the fiber (race 15: nothing granted is lost). So does runtime
+/// shutdown when it unwinds a fiber parked here: its unwind starts inside
+/// the park, and a guard runs the same `undo` on the way out, so a lock
+/// handed to a fiber that shutdown then unwinds is passed on, not lost.
 ///
 /// During runtime shutdown a fiber cannot park: the wait falls back to
 /// blocking the OS thread, as a lock has no error to return. A waiter's
 /// entry is out of the list when this returns.
-pub(crate) fn wait_on<S, T>(
+pub(crate) fn wait_on<S, T, R: Into<Register>>(
     state: &Mutex<S>,
     deadline: Option<Instant>,
     token: T,
-    try_grant: impl FnOnce(&mut S) -> bool,
+    try_grant: impl FnOnce(&mut S) -> R,
     list: impl Fn(&mut S) -> &mut WaitList<T>,
     then: impl FnOnce(),
     undo: impl FnOnce(bool),
@@ -123,21 +154,48 @@ pub(crate) fn wait_on<S, T>(
     let mut then = Some(then);
     let self_granted = Cell::new(false);
     let key = Cell::new(None);
+    // The registered waiter, to learn how its wait ended if shutdown
+    // unwinds the fiber out of its park.
+    let registered: Cell<Option<Waiter>> = Cell::new(None);
     let mut register = |waiter: Waiter| {
         let mut s = crate::loom::lock(state);
-        if try_grant.take().is_some_and(|f| f(&mut s)) {
+        let decided = try_grant.take().map_or(Register::Back, |f| f(&mut s).into());
+        if decided == Register::Granted {
             self_granted.set(true);
             drop(s);
             waiter.wake(Reason::Notified);
         } else {
             key.set(Some(waiter.key()));
-            list(&mut s).push(waiter, token.take().expect("registered once"));
+            let token = token.take().expect("registered once");
+            let waiters = list(&mut s);
+            if decided == Register::Front {
+                waiters.push_front(waiter.clone(), token);
+            } else {
+                waiters.push(waiter.clone(), token);
+            }
             drop(s);
+            registered.set(Some(waiter));
         }
         if let Some(then) = then.take() {
             then();
         }
     };
+    let mut undo = Some(undo);
+    // Shutdown unwinds a parked fiber from inside `wait_reason`: the
+    // guard then settles the wait as a cancellation would.
+    let unwound = OnUnwind(Some(|| {
+        if crate::loom::cells_unreachable() {
+            return; // loom tearing a failed model down
+        }
+        let reason = registered.take().and_then(|w| w.ended());
+        let granted = reason == Some(Reason::Notified) || self_granted.get();
+        if !granted && let Some(k) = key.get() {
+            list(&mut crate::loom::lock(state)).remove(k);
+        }
+        if let Some(undo) = undo.take() {
+            undo(granted);
+        }
+    }));
     let reason = match wait_reason(deadline, &mut register) {
         // Shutdown refused the park before anything was registered.
         Reason::Shutdown if key.get().is_none() && !self_granted.get() => {
@@ -145,6 +203,7 @@ pub(crate) fn wait_on<S, T>(
         }
         reason => reason,
     };
+    unwound.defuse();
     // A wait refused at once (a pending cancellation) never registered.
     if let Some(then) = then.take() {
         then();
@@ -153,5 +212,24 @@ pub(crate) fn wait_on<S, T>(
     if !granted && let Some(k) = key.get() {
         list(&mut crate::loom::lock(state)).remove(k);
     }
-    Waited { granted, woken: reason.or_unwind(|| undo(granted)) }
+    let undo = undo.take().expect("undo runs once");
+    Waited { granted, by_recheck: self_granted.get(), woken: reason.or_unwind(|| undo(granted)) }
+}
+
+/// Runs its closure when dropped, unless defused: cleanup for an unwind
+/// that starts inside a call.
+struct OnUnwind<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> OnUnwind<F> {
+    fn defuse(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce()> Drop for OnUnwind<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
 }

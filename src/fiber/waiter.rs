@@ -38,11 +38,16 @@ impl Waiter {
 
     /// Whether the wait this waiter ends is still open (no wake has won).
     pub(crate) fn is_pending(&self) -> bool {
+        self.ended().is_none()
+    }
+
+    /// How the wait this waiter ends ended, or `None` while it is open.
+    pub(crate) fn ended(&self) -> Option<Reason> {
         let park = match &self.target {
             Target::Fiber(task) => &task.park,
             Target::Thread(parker) => &parker.park,
         };
-        park.reason(self.seq).is_none()
+        park.reason(self.seq)
     }
 
     /// Which wait this waiter ends, to find it again in a queue.

@@ -25,6 +25,12 @@ pub enum Mutation {
     /// `RawMutex::unlock`'s fast path releases with `Relaxed`: the next
     /// holder's data accesses are not ordered after this holder's.
     MutexUnlockRelaxed,
+    /// `RawMutex`: a woken locker takes itself for the receiver of a
+    /// hand-off, even when it was only woken to retry.
+    MutexWokenAssumesHandOff,
+    /// `RawMutex`: a cancelled locker that was woken to retry keeps the
+    /// `WOKEN` role instead of passing the wake to the next waiter.
+    MutexCancelKeepsWake,
     /// `RwLock`: a newcomer reader ignores a writer holding the lock.
     RwLockReaderIgnoresWriter,
     /// `RwLock`: a waiter that leaves (cancelled) does not re-grant, so

@@ -1,0 +1,106 @@
+//! Race 12 of DESIGN.md section 3: the barging lock with bounded waiting
+//! (`src/sync/raw_mutex.rs`). An unlock frees the lock and wakes the first
+//! waiter to *retry*; a running locker may barge in first; a woken waiter
+//! that loses its retry queues again at the front, switching the lock to
+//! hand-off mode (under loom it has always waited past the bound, so both
+//! modes run); a woken waiter learns from the word whether it was handed
+//! the lock; a cancelled waiter passes on what its wake gave it (race 15).
+//! Run on the real `fiberio::sync::Mutex` through the user loom mode.
+//!
+//! Each model has a broken variant switched on in the same source:
+//! - a woken waiter that takes any wake for a hand-off owns the lock
+//!   alongside its barging holder: loom's cell under the data reports the
+//!   overlap;
+//! - a cancelled retry-woken waiter that keeps the wake leaves the waiter
+//!   behind it asleep forever: loom reports the deadlock.
+//!
+//! Bounds and times: `loom-tests/README.md`.
+#![cfg(loom)]
+
+use std::sync::Arc;
+
+use fiberio::__loom::{self, Mutation};
+use fiberio::Cancelled;
+use fiberio::sync::Mutex;
+
+/// The main thread holds the lock while a fiber queues, releases it and
+/// at once takes it again (barging past the woken fiber), holds it across
+/// a yield, and releases it. The fiber gets the lock every time, never
+/// alongside main.
+fn barging_holder() {
+    loom_tests::check(Some(2), || {
+        let m = Arc::new(Mutex::new(0u32));
+        let g = m.lock().unwrap();
+        let m2 = m.clone();
+        let h = fiberio::spawn(move || {
+            let mut g = m2.lock().unwrap();
+            let seen = *g;
+            fiberio::yield_now();
+            *g = seen + 1;
+        });
+        drop(g);
+        {
+            let mut g = m.lock().unwrap();
+            let seen = *g;
+            fiberio::yield_now();
+            *g = seen + 1;
+        }
+        h.join().unwrap();
+        assert_eq!(*m.lock().unwrap(), 2);
+    });
+}
+
+#[test]
+fn barging_holder_never_overlaps_the_woken_waiter() {
+    barging_holder();
+}
+
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn broken_woken_waiter_assuming_a_hand_off_overlaps_the_holder() {
+    __loom::mutate(Some(Mutation::MutexWokenAssumesHandOff));
+    barging_holder();
+}
+
+/// Two fibers queue behind main; main releases (waking the first to
+/// retry), barges back in, cancels the first fiber, and releases again.
+/// Whatever the cancellation meets — a queued waiter, a retry wake, a
+/// hand-off, or a fiber that already has the lock — the second fiber gets
+/// the lock and the lock ends free.
+fn cancelled_retry_waiter() {
+    loom_tests::check(Some(2), || {
+        let m = Arc::new(Mutex::new(0u32));
+        let g = m.lock().unwrap();
+        let spawn = |m: &Arc<Mutex<u32>>| {
+            let m = m.clone();
+            fiberio::spawn(move || *m.lock().unwrap() += 1)
+        };
+        let first = spawn(&m);
+        let second = spawn(&m);
+        drop(g);
+        let g = m.lock().unwrap();
+        first.cancel();
+        drop(g);
+        second.join().unwrap();
+        let first_ran = match first.join() {
+            Ok(()) => 1,
+            Err(e) => {
+                assert!(e.is::<Cancelled>(), "a fiber panicked");
+                0
+            }
+        };
+        assert_eq!(*m.try_lock().expect("the lock ends free"), 1 + first_ran);
+    });
+}
+
+#[test]
+fn cancelled_retry_waiter_passes_the_wake_on() {
+    cancelled_retry_waiter();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_cancelled_retry_waiter_keeping_the_wake_strands_the_next() {
+    __loom::mutate(Some(Mutation::MutexCancelKeepsWake));
+    cancelled_retry_waiter();
+}
