@@ -113,12 +113,12 @@ fn conversation(run: Run) {
 
 #[test]
 fn threads_server_answers_the_protocol() {
-    conversation(|a, n, r| kv_std::run(a, n, r));
+    conversation(kv_std::run);
 }
 
 #[test]
 fn fibers_port_answers_the_protocol() {
-    conversation(|a, n, r| kv_fiberio::run(a, n, r));
+    conversation(kv_fiberio::run);
 }
 
 #[test]
