@@ -96,7 +96,10 @@ impl Worker {
                 self.poll(self.sleep_timeout());
             }
         }
-        workers.end_sleep(&self.shared);
+        if workers.end_sleep(&self.shared) {
+            // Woken by another thread: the next idle moment spins first.
+            self.spin_pays.set(true);
+        }
     }
 
     /// How long a sleeping worker may block: until its next timer.

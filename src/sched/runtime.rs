@@ -14,6 +14,7 @@ use super::fibers::abandon;
 use super::idle::Workers;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
+use super::spin::Spinners;
 use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
 use crate::fiber::carrier::enter_carrier;
@@ -35,6 +36,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) sleepers: AtomicUsize,
     /// Round-robin cursor for fibers spawned from outside the runtime.
     next_remote: AtomicUsize,
+    /// Workers spinning before they sleep, and how many may (`spin.rs`).
+    pub(crate) spinners: Spinners,
 }
 
 impl RuntimeShared {
@@ -142,6 +145,7 @@ impl RuntimeCore {
             shutdown: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
+            spinners: Spinners::new(workers),
         });
         let mut core = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
         for index in 0..workers {

@@ -14,7 +14,9 @@
 //!    inbox and fire due timers, so IO and remote wakes are never starved;
 //! 2. with nothing runnable: poll once without blocking;
 //! 3. still nothing: steal unstarted fibers from another worker;
-//! 4. still nothing: announce sleep, re-check, and block in `epoll_wait`
+//! 4. still nothing: spin for a moment on the inbox, if cross-worker
+//!    wakes have been coming (`spin.rs`);
+//! 5. still nothing: announce sleep, re-check, and block in `epoll_wait`
 //!    until the next timer (`idle.rs` explains why no wake is lost). If
 //!    it used stacks since it last slept, it first blocks at most
 //!    [`IDLE_BEFORE_TRIM`] and, still idle, trims them before blocking on.
@@ -150,6 +152,9 @@ pub(crate) struct Worker {
     /// off after such a poll found nothing, on again when a poll finds
     /// more than one event (`poll.rs`).
     pub(super) idle_poll: Cell<bool>,
+    /// Whether an idle worker spins before it sleeps: on after a sleep a
+    /// remote wake ended, off after a spin that found nothing (`spin.rs`).
+    pub(super) spin_pays: Cell<bool>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -175,6 +180,7 @@ impl Worker {
             stacks: RefCell::new(stacks),
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
+            spin_pays: Cell::new(false),
         }
     }
 
@@ -202,7 +208,7 @@ impl Worker {
                 continue;
             }
             self.idle_poll.set(false);
-            if self.steal() {
+            if self.steal() || self.spin() {
                 continue;
             }
             self.sleep();
