@@ -1,6 +1,6 @@
 //! `fiberio::sync::Mutex` against `std::sync::Mutex`, in one run.
 //!
-//! `cargo bench --bench sync`
+//! `cargo bench -p fiberio-benches --bench sync`
 //!
 //! - `mutex/uncontended/*`: one lock+unlock with nobody else around — on a
 //!   fiber and on a plain thread — next to std's.
