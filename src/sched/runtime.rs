@@ -16,7 +16,7 @@ use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
 use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
-use crate::fiber::carrier::enter_carrier;
+use crate::fiber::carrier::{enter_carrier, yield_running_uncancelled};
 use crate::fiber::task::{Output, Task};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
@@ -94,6 +94,11 @@ impl RuntimeShared {
         let stack = self.alloc_stack(local, size)?;
         let task = Arc::new(Task::new(name, stack.guard(), stack.size()));
         self.submit(local, Unstarted { task: task.clone(), stack, body });
+        // A fiber spawning in a loop yields now and then to its worker's
+        // other fibers (`SPAWN_BUDGET`); not a cancellation point.
+        if local.is_some_and(Worker::spend_spawn_budget) {
+            yield_running_uncancelled();
+        }
         Ok(task)
     }
 
