@@ -235,6 +235,12 @@ pub(crate) fn global() -> io::Result<&'static RuntimeCore> {
     }
 }
 
+/// The global runtime if it has started (and started without error);
+/// never starts it.
+pub(crate) fn global_if_started() -> Option<&'static RuntimeCore> {
+    GLOBAL.get().and_then(|rt| rt.as_ref().ok())
+}
+
 /// Spawns a fiber (see [`RuntimeShared::spawn`]) on the runtime new
 /// fibers go to: the current fiber's, else the global one.
 pub(crate) fn spawn(name: Option<String>, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
