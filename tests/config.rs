@@ -79,7 +79,11 @@ fn bad_environment_values_name_their_variable() {
         ("FIBERIO_WORKERS", "abc", "FIBERIO_WORKERS=\"abc\" is not a worker count"),
         ("FIBERIO_STALL_WARNING_MS", "abc", "FIBERIO_STALL_WARNING_MS=\"abc\" is not a number"),
         ("FIBERIO_STALL_WARNING_MS", "-5", "FIBERIO_STALL_WARNING_MS=\"-5\" is not a number"),
-        ("FIBERIO_STALL_WARNING_MS", "100000000000", "(from FIBERIO_STALL_WARNING_MS=\"100000000000\") is over"),
+        (
+            "FIBERIO_STALL_WARNING_MS",
+            "100000000000",
+            "(from FIBERIO_STALL_WARNING_MS=\"100000000000\") is over",
+        ),
     ];
     for (var, value, says) in cases {
         let (builder, spawn) = env_errors(&format!("env:{var}={value}"), var, value);
