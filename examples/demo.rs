@@ -44,9 +44,13 @@ fn main() {
 
 fn run(fibers: u64) -> std::io::Result<()> {
     let rt = fiberio::Runtime::new()?;
-    let workers = rt.workers();
-    let plural = if workers == 1 { "" } else { "s" };
-    println!("fiberio demo: {fibers} fibers on {workers} worker{plural} (FIBERIO_WORKERS overrides)");
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    let workers = rt.workers() as u64;
+    println!(
+        "fiberio demo: {fibers} fiber{} on {workers} worker{} (FIBERIO_WORKERS overrides)",
+        s(fibers),
+        s(workers)
+    );
     let start = Instant::now();
     let results = rt.block_on(|| {
         let handles: Vec<_> = (0..fibers)
