@@ -37,5 +37,5 @@ pub use metrics::WorkerMetrics;
 
 pub(crate) use config::Config;
 pub(crate) use fibers::{Coro, FiberSlot};
-pub(crate) use runtime::{RuntimeCore, RuntimeShared, spawn};
+pub(crate) use runtime::{RuntimeCore, RuntimeShared, global_if_started, spawn};
 pub(crate) use worker::Worker;

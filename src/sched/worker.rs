@@ -55,6 +55,13 @@ pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
 /// spawn pushes one, so new fibers take their turn in FIFO order with woken
 /// ones. A token whose fiber was stolen is skipped.
 pub(crate) const START_UNSTARTED: u32 = u32::MAX;
+/// Spawns one fiber run may make before the spawner yields to its worker's
+/// other fibers (tokio's cooperative budget is the same size): a loop that
+/// spawns thousands of fibers neither holds up its worker — the fibers it
+/// woke and the ones it spawned wait for it — nor trips the stall warning,
+/// and at most this many of its fibers wait unstarted at a time on its
+/// worker (idle workers steal them meanwhile).
+pub(crate) const SPAWN_BUDGET: u32 = 128;
 /// The part of a worker other threads use.
 #[derive(Debug)]
 pub(crate) struct WorkerShared {
@@ -155,6 +162,9 @@ pub(crate) struct Worker {
     /// Whether an idle worker spins before it sleeps: on after a sleep a
     /// remote wake ended, off after a spin that found nothing (`spin.rs`).
     pub(super) spin_pays: Cell<bool>,
+    /// The run (its `switches` number) the last local spawn came from, and
+    /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
+    spawn_budget: Cell<(u64, u32)>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -181,6 +191,7 @@ impl Worker {
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
+            spawn_budget: Cell::new((0, 0)),
         }
     }
 
@@ -253,6 +264,16 @@ impl Worker {
         let spilled = queue::push_local(&self.runnext, &self.shared.unstarted, fiber)?;
         self.run_queue.borrow_mut().push_back(START_UNSTARTED);
         Ok(spilled)
+    }
+
+    /// Counts a spawn made by the running fiber: `true` once its run has
+    /// made [`SPAWN_BUDGET`] spawns, when it should yield.
+    pub(crate) fn spend_spawn_budget(&self) -> bool {
+        let run = self.shared.counters.switches.get();
+        let (last, spent) = self.spawn_budget.get();
+        let spent = if last == run { spent.saturating_add(1) } else { 1 };
+        self.spawn_budget.set((run, spent));
+        spent >= SPAWN_BUDGET
     }
 
     /// Turns an unstarted fiber into a coroutine in a slot of this worker.

@@ -14,7 +14,7 @@ mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
 pub use child::{field, is_child, run_child};
-pub use net::{GUARD, kind};
+pub use net::{GUARD, kind, temp_socket_path};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
