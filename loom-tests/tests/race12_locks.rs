@@ -1,18 +1,19 @@
-//! Race 12 of DESIGN.md section 3: the barging lock with bounded waiting
-//! (`src/sync/raw_mutex.rs`). An unlock frees the lock and wakes the first
+//! Race 12 of DESIGN.md section 3: the barging locks with bounded waiting
+//! (`src/sync/raw_mutex.rs`, and `raw_rwlock.rs` for the `RwLock`). An unlock frees the lock and wakes the first
 //! waiter to *retry*; a running locker may barge in first; a woken waiter
 //! that loses its retry queues again at the front, switching the lock to
 //! hand-off mode (under loom it has always waited past the bound, so both
 //! modes run); a woken waiter learns from the word whether it was handed
 //! the lock; a cancelled waiter passes on what its wake gave it (race 15).
-//! Run on the real `fiberio::sync::Mutex` through the user loom mode.
+//! Run on the real `fiberio::sync::{Mutex, RwLock}` through the user loom
+//! mode.
 //!
 //! Each model has a broken variant switched on in the same source:
 //! - a woken waiter that takes any wake for a hand-off owns the lock
 //!   alongside its barging holder: loom's cell under the data reports the
 //!   overlap;
 //! - a cancelled retry-woken waiter that keeps the wake leaves the waiter
-//!   behind it asleep forever: loom reports the deadlock.
+//!   behind it asleep forever: loom reports the deadlock (both locks).
 //!
 //! Bounds and times: `loom-tests/README.md`.
 #![cfg(loom)]
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use fiberio::__loom::{self, Mutation};
 use fiberio::Cancelled;
-use fiberio::sync::Mutex;
+use fiberio::sync::{Mutex, RwLock};
 
 /// The main thread holds the lock while a fiber queues, releases it and
 /// at once takes it again (barging past the woken fiber), holds it across
@@ -103,4 +104,44 @@ fn cancelled_retry_waiter_passes_the_wake_on() {
 fn broken_cancelled_retry_waiter_keeping_the_wake_strands_the_next() {
     __loom::mutate(Some(Mutation::MutexCancelKeepsWake));
     cancelled_retry_waiter();
+}
+
+/// The `RwLock` version: main holds the write lock while a writer and a
+/// reader queue; main releases (the first waiter is woken to retry),
+/// barges back in for reading, cancels the writer, and releases. The
+/// reader always gets in, and the lock ends free.
+fn rwlock_cancelled_retry_waiter() {
+    loom_tests::check(Some(2), || {
+        let l = Arc::new(RwLock::new(0u32));
+        let g = l.write().unwrap();
+        let l2 = l.clone();
+        let writer = fiberio::spawn(move || *l2.write().unwrap() += 1);
+        let l2 = l.clone();
+        let reader = fiberio::spawn(move || *l2.read().unwrap());
+        drop(g);
+        let r = l.read().unwrap();
+        writer.cancel();
+        drop(r);
+        reader.join().unwrap();
+        let wrote = match writer.join() {
+            Ok(()) => 1,
+            Err(e) => {
+                assert!(e.is::<Cancelled>(), "a fiber panicked");
+                0
+            }
+        };
+        assert_eq!(*l.try_write().expect("the lock ends free"), wrote);
+    });
+}
+
+#[test]
+fn rwlock_cancelled_retry_waiter_passes_the_wake_on() {
+    rwlock_cancelled_retry_waiter();
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_rwlock_cancelled_waiter_keeping_the_wake_strands_the_reader() {
+    __loom::mutate(Some(Mutation::RwLockLeaveNoGrant));
+    rwlock_cancelled_retry_waiter();
 }
