@@ -2,8 +2,8 @@
 //! (`src/sync/raw_mutex.rs`, and `raw_rwlock.rs` for the `RwLock`). An unlock frees the lock and wakes the first
 //! waiter to *retry*; a running locker may barge in first; a woken waiter
 //! that loses its retry queues again at the front, switching the lock to
-//! hand-off mode (under loom it has always waited past the bound, so both
-//! modes run); a woken waiter learns from the word whether it was handed
+//! hand-off mode (time is not modelled: each model runs once with every
+//! wait past the bound, once with none); a woken waiter learns from the word whether it was handed
 //! the lock; a cancelled waiter passes on what its wake gave it (race 15).
 //! Run on the real `fiberio::sync::{Mutex, RwLock}` through the user loom
 //! mode.
@@ -24,14 +24,16 @@ use fiberio::__loom::{self, Mutation};
 use fiberio::Cancelled;
 use fiberio::sync::{Mutex, RwLock};
 
-/// The main thread holds the lock while a fiber queues, releases it and
-/// at once takes it again (barging past the woken fiber), holds it across
-/// a yield, and releases it. The fiber gets the lock every time, never
+/// The main thread holds the lock while a fiber queues, then twice
+/// releases it and at once takes it again (barging past the woken fiber),
+/// each time holding it across a yield. With waits past the bound, the
+/// fiber's failed retry switches the lock to hand-off and main's second
+/// barge must queue behind it. The fiber gets the lock every time, never
 /// alongside main.
 fn barging_holder() {
     loom_tests::check(Some(2), || {
         let m = Arc::new(Mutex::new(0u32));
-        let g = m.lock().unwrap();
+        let mut g = m.lock().unwrap();
         let m2 = m.clone();
         let h = fiberio::spawn(move || {
             let mut g = m2.lock().unwrap();
@@ -39,21 +41,33 @@ fn barging_holder() {
             fiberio::yield_now();
             *g = seen + 1;
         });
-        drop(g);
-        {
-            let mut g = m.lock().unwrap();
+        for _ in 0..2 {
+            drop(g);
+            g = m.lock().unwrap();
             let seen = *g;
             fiberio::yield_now();
             *g = seen + 1;
         }
+        drop(g);
         h.join().unwrap();
-        assert_eq!(*m.lock().unwrap(), 2);
+        assert_eq!(*m.lock().unwrap(), 3);
     });
+}
+
+/// A model run with lock waits within the bound: normal mode only.
+fn within_bound(model: fn()) {
+    __loom::waits_pass_bound(false);
+    model();
 }
 
 #[test]
 fn barging_holder_never_overlaps_the_woken_waiter() {
     barging_holder();
+}
+
+#[test]
+fn barging_holder_within_the_bound_never_overlaps_the_woken_waiter() {
+    within_bound(barging_holder);
 }
 
 #[test]
@@ -100,6 +114,11 @@ fn cancelled_retry_waiter_passes_the_wake_on() {
 }
 
 #[test]
+fn cancelled_retry_waiter_within_the_bound_passes_the_wake_on() {
+    within_bound(cancelled_retry_waiter);
+}
+
+#[test]
 #[should_panic(expected = "deadlock")]
 fn broken_cancelled_retry_waiter_keeping_the_wake_strands_the_next() {
     __loom::mutate(Some(Mutation::MutexCancelKeepsWake));
@@ -137,6 +156,11 @@ fn rwlock_cancelled_retry_waiter() {
 #[test]
 fn rwlock_cancelled_retry_waiter_passes_the_wake_on() {
     rwlock_cancelled_retry_waiter();
+}
+
+#[test]
+fn rwlock_cancelled_retry_waiter_within_the_bound_passes_the_wake_on() {
+    within_bound(rwlock_cancelled_retry_waiter);
 }
 
 #[test]

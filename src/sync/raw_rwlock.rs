@@ -67,9 +67,7 @@ impl State {
 
     /// Whether the first waiter has waited past the bound (hand-off mode).
     fn starving(&self) -> bool {
-        self.waiters
-            .front()
-            .is_some_and(|q| crate::loom::deadline_passed(Instant::now(), q.since + STARVE_AFTER))
+        self.waiters.front().is_some_and(|q| crate::loom::waited_past(q.since, STARVE_AFTER))
     }
 
     /// Whether a locker may take the lock for `want` now: a woken waiter
