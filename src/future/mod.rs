@@ -9,10 +9,11 @@
 
 mod signal;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::fiber::wait::{Woken, wait, wait_thread};
 use signal::Signal;
@@ -60,13 +61,20 @@ use signal::Signal;
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    let signal = Arc::new(Signal::new());
-    let waker = Waker::from(signal.clone());
+    let signal = cached_signal(None).unwrap_or_else(|| Arc::new(Signal::new()));
+    let waker = signal::waker_ref(&signal);
     let mut cx = Context::from_waker(&waker);
+    let mut waited = false;
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            // Nobody else holds it: no later wake can reach it; reuse it.
+            if Arc::strong_count(&signal) == 1 && Arc::weak_count(&signal) == 0 {
+                signal.reset(waited);
+                cached_signal(Some(signal));
+            }
             return output;
         }
+        waited = true;
         // A wait with no deadline ends by a wake, or spuriously: either
         // way, poll again. During runtime shutdown a fiber cannot park: it
         // blocks its thread instead, as a lock does.
@@ -80,4 +88,21 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         }
         signal.clear();
     }
+}
+
+/// Takes this thread's spare signal (`put: None`), or stores `put` as the
+/// spare: a `block_on` of a future that is ready at once then allocates
+/// nothing.
+fn cached_signal(put: Option<Arc<Signal>>) -> Option<Arc<Signal>> {
+    crate::loom::with_thread_cached!(Cell<Option<Arc<Signal>>>, Cell::new(None), |spare: &Cell<
+        Option<Arc<Signal>>,
+    >| {
+        match put {
+            None => spare.take(),
+            Some(signal) => {
+                spare.set(Some(signal));
+                None
+            }
+        }
+    })
 }
