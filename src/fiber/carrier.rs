@@ -73,7 +73,16 @@ pub(crate) trait Carrier {
     /// calls it).
     #[allow(dead_code)]
     fn suspend_thread(&self, request: Request);
+
+    /// The running fiber spent its IO budget and is about to yield
+    /// ([`spend_io_budget`]): the worker counts it.
+    fn io_budget_spent(&self) {}
 }
+
+/// IO operations a fiber may complete in one run without parking before it
+/// yields to its worker's other fibers, by default (tokio's cooperative
+/// budget is 128 too). `RuntimeBuilder::io_budget` sets it.
+pub(crate) const DEFAULT_IO_BUDGET: u32 = 128;
 
 /// The fiber layer's state of one worker thread: its carrier and the
 /// fiber it runs. A worker owns one, names it this thread's context for
@@ -87,11 +96,22 @@ pub(crate) struct Context {
     running: Cell<*const StartedFiber>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     unwinding: Cell<bool>,
+    /// IO operations the running fiber may still complete in this run
+    /// without parking ([`spend_io_budget`]).
+    io_left: Cell<u32>,
+    /// What `io_left` starts at in each run (`u32::MAX`: no budget).
+    io_budget: Cell<u32>,
 }
 
 impl Context {
     pub(crate) fn new() -> Self {
-        Self { carrier: Cell::new(None), running: Cell::new(std::ptr::null()), unwinding: Cell::new(false) }
+        Self {
+            carrier: Cell::new(None),
+            running: Cell::new(std::ptr::null()),
+            unwinding: Cell::new(false),
+            io_left: Cell::new(DEFAULT_IO_BUDGET),
+            io_budget: Cell::new(DEFAULT_IO_BUDGET),
+        }
     }
 
     /// The worker, as it resumes a fiber and as the fiber suspends or
@@ -100,6 +120,12 @@ impl Context {
     #[inline]
     pub(crate) fn set_running(&self, fiber: *const StartedFiber) {
         self.running.set(fiber);
+        self.io_left.set(self.io_budget.get());
+    }
+
+    /// The IO budget of each fiber run (0: none, never yield for IO).
+    pub(crate) fn set_io_budget(&self, ops: u32) {
+        self.io_budget.set(if ops == 0 { u32::MAX } else { ops });
     }
 
     /// The running fiber, if any.
@@ -260,6 +286,24 @@ pub(crate) fn yield_running_uncancelled() -> bool {
         ctx.suspend(Request::Yield);
     }
     true
+}
+
+/// Counts one IO operation (a read, write, send, receive or accept) that
+/// completed without parking. Once the running fiber has completed its
+/// budget of them in one run, it yields to its worker's other fibers: a
+/// stream that never runs dry must not hold the worker (a fiber that
+/// parks starts its next run with a full budget). Not a cancellation
+/// point: the operation's result is not lost. Off a fiber, nothing.
+#[inline]
+pub(crate) fn spend_io_budget() {
+    let Some(ctx) = context() else { return };
+    let left = ctx.io_left.get();
+    if left > 1 {
+        ctx.io_left.set(left - 1);
+    } else if !ctx.running.get().is_null() && !ctx.is_unwinding() {
+        carrier_of(ctx).io_budget_spent();
+        ctx.suspend(Request::Yield);
+    }
 }
 
 /// Whether this thread is a worker whose shutdown is unwinding its fibers.

@@ -58,7 +58,11 @@ impl IoSource {
         if !fiber::in_fiber() {
             return self.run_on_thread(dir, deadline, op);
         }
-        self.pd.run_io(dir, op, short, || self.park(dir, deadline))
+        let done = self.pd.run_io(dir, op, short, || self.park(dir, deadline));
+        if done.is_ok() {
+            fiber::carrier::spend_io_budget();
+        }
+        done
     }
 
     /// The plain-thread version of `run`: `poll(2)` between attempts.

@@ -23,6 +23,7 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) name: Option<String>,
     pub(crate) stall_threshold: Option<Option<Duration>>,
+    pub(crate) io_budget: Option<u32>,
 }
 
 impl Config {
@@ -51,7 +52,8 @@ impl Config {
             None => default_stall_threshold()?,
         };
         let name = self.name.as_deref().unwrap_or("fiberio-worker");
-        RuntimeCore::start(workers, stack_size, stall, name)
+        let io_budget = self.io_budget.unwrap_or(crate::fiber::carrier::DEFAULT_IO_BUDGET);
+        RuntimeCore::start(workers, stack_size, stall, io_budget, name)
     }
 }
 

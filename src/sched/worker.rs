@@ -162,6 +162,9 @@ pub(crate) struct Worker {
     /// Whether an idle worker spins before it sleeps: on after a sleep a
     /// remote wake ended, off after a spin that found nothing (`spin.rs`).
     pub(super) spin_pays: Cell<bool>,
+    /// A fiber spent its IO budget: poll (epoll, inbox, timers) after this
+    /// run rather than at the next [`POLL_INTERVAL`].
+    poll_soon: Cell<bool>,
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
@@ -177,13 +180,15 @@ impl Worker {
     pub(crate) fn new(rt: Arc<RuntimeShared>, index: usize) -> Self {
         let shared = rt.workers[index].clone();
         let stacks = StackCache::new(rt.stack_pool.clone());
+        let context = Context::new();
+        context.set_io_budget(rt.io_budget);
         Self {
             shared,
             rt,
             events: RefCell::new(vec![Event::EMPTY; EVENTS_PER_POLL].into_boxed_slice()),
             run_queue: RefCell::new(VecDeque::new()),
             runnext: Cell::new(None),
-            context: Context::new(),
+            context,
             closed: Cell::new(false),
             fibers: RefCell::new(Fibers::default()),
             timers: RefCell::new(Timers::new()),
@@ -191,6 +196,7 @@ impl Worker {
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
+            poll_soon: Cell::new(false),
             spawn_budget: Cell::new((0, 0)),
         }
     }
@@ -207,7 +213,8 @@ impl Worker {
                 self.resume(index);
                 let tick = self.tick.get().wrapping_add(1);
                 self.tick.set(tick);
-                if tick.is_multiple_of(POLL_INTERVAL) {
+                if tick.is_multiple_of(POLL_INTERVAL) || self.poll_soon.get() {
+                    self.poll_soon.set(false);
                     self.poll(Some(Duration::ZERO));
                 }
             }
@@ -421,6 +428,13 @@ impl Carrier for Worker {
 
     fn is_closing(&self) -> bool {
         self.closed.get()
+    }
+
+    fn io_budget_spent(&self) {
+        self.shared.counters.io_yields.bump();
+        // Its neighbours may wait on timers or other fds: look now, not
+        // POLL_INTERVAL such runs later.
+        self.poll_soon.set(true);
     }
 
     fn suspend_thread(&self, request: Request) {
