@@ -120,7 +120,39 @@ impl Context {
     #[inline]
     pub(crate) fn set_running(&self, fiber: *const StartedFiber) {
         self.running.set(fiber);
+    }
+
+    /// The worker, as it resumes a fiber: the run starts with a full IO
+    /// budget ([`spend_io`](Self::spend_io)).
+    #[inline]
+    pub(crate) fn begin_run(&self, fiber: *const StartedFiber) {
+        self.running.set(fiber);
         self.io_left.set(self.io_budget.get());
+    }
+
+    /// Counts one IO operation (a read, write, send, receive or accept) of
+    /// the running fiber that completed without parking. Once the fiber
+    /// has completed its budget of them in one run, it yields to its
+    /// worker's other fibers: a stream that never runs dry must not hold
+    /// the worker (a fiber that parks starts its next run with a full
+    /// budget). Not a cancellation point: the operation's result is not
+    /// lost. Call it only on a fiber ([`fiber_context`]).
+    #[inline]
+    pub(crate) fn spend_io(&self) {
+        let left = self.io_left.get();
+        if left > 1 {
+            self.io_left.set(left - 1);
+        } else {
+            self.io_budget_spent();
+        }
+    }
+
+    #[cold]
+    fn io_budget_spent(&self) {
+        if !self.running.get().is_null() && !self.is_unwinding() {
+            carrier_of(self).io_budget_spent();
+            self.suspend(Request::Yield);
+        }
     }
 
     /// The IO budget of each fiber run (0: none, never yield for IO).
@@ -266,12 +298,16 @@ pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> 
 
 /// Yields the running fiber (a cancellation point); `false` off a fiber.
 /// While shutdown unwinds fibers it returns at once.
+#[inline]
 pub(crate) fn yield_running() -> bool {
-    let Some((task, _)) = running() else {
+    let Some((task, ctx)) = running() else {
         return false;
     };
     super::cancel::check(task);
-    yield_running_uncancelled()
+    if !ctx.is_unwinding() {
+        ctx.suspend(Request::Yield);
+    }
+    true
 }
 
 /// Yields the running fiber, not a cancellation point: for a yield the
@@ -288,22 +324,11 @@ pub(crate) fn yield_running_uncancelled() -> bool {
     true
 }
 
-/// Counts one IO operation (a read, write, send, receive or accept) that
-/// completed without parking. Once the running fiber has completed its
-/// budget of them in one run, it yields to its worker's other fibers: a
-/// stream that never runs dry must not hold the worker (a fiber that
-/// parks starts its next run with a full budget). Not a cancellation
-/// point: the operation's result is not lost. Off a fiber, nothing.
+/// This thread's context, if a fiber runs on it: for a caller that checks
+/// "am I on a fiber?" and then uses the context (one thread-local read).
 #[inline]
-pub(crate) fn spend_io_budget() {
-    let Some(ctx) = context() else { return };
-    let left = ctx.io_left.get();
-    if left > 1 {
-        ctx.io_left.set(left - 1);
-    } else if !ctx.running.get().is_null() && !ctx.is_unwinding() {
-        carrier_of(ctx).io_budget_spent();
-        ctx.suspend(Request::Yield);
-    }
+pub(crate) fn fiber_context<'a>() -> Option<&'a Context> {
+    context().filter(|ctx| !ctx.running.get().is_null())
 }
 
 /// Whether this thread is a worker whose shutdown is unwinding its fibers.

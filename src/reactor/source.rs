@@ -55,12 +55,13 @@ impl IoSource {
             let mut op = op;
             return op();
         }
-        if !fiber::in_fiber() {
+        let Some(ctx) = fiber::carrier::fiber_context() else {
             return self.run_on_thread(dir, deadline, op);
-        }
+        };
         let done = self.pd.run_io(dir, op, short, || self.park(dir, deadline));
         if done.is_ok() {
-            fiber::carrier::spend_io_budget();
+            // The same context after a park: a fiber never changes thread.
+            ctx.spend_io();
         }
         done
     }

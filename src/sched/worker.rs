@@ -162,9 +162,7 @@ pub(crate) struct Worker {
     /// Whether an idle worker spins before it sleeps: on after a sleep a
     /// remote wake ended, off after a spin that found nothing (`spin.rs`).
     pub(super) spin_pays: Cell<bool>,
-    /// A fiber spent its IO budget: poll (epoll, inbox, timers) after this
-    /// run rather than at the next [`POLL_INTERVAL`].
-    poll_soon: Cell<bool>,
+
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
@@ -196,7 +194,7 @@ impl Worker {
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
-            poll_soon: Cell::new(false),
+
             spawn_budget: Cell::new((0, 0)),
         }
     }
@@ -213,8 +211,7 @@ impl Worker {
                 self.resume(index);
                 let tick = self.tick.get().wrapping_add(1);
                 self.tick.set(tick);
-                if tick.is_multiple_of(POLL_INTERVAL) || self.poll_soon.get() {
-                    self.poll_soon.set(false);
+                if tick.is_multiple_of(POLL_INTERVAL) {
                     self.poll(Some(Duration::ZERO));
                 }
             }
@@ -315,7 +312,7 @@ impl Worker {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
         let fiber = unsafe { addr_of!((*slot).fiber) };
-        self.context.set_running(fiber);
+        self.context.begin_run(fiber);
         // SAFETY: as above; only the `Arc<Task>`'s address is read.
         let task = Arc::as_ptr(unsafe { &(*fiber).task });
         // SAFETY: the task outlives the run (its slot holds it); the guard
@@ -432,9 +429,11 @@ impl Carrier for Worker {
 
     fn io_budget_spent(&self) {
         self.shared.counters.io_yields.bump();
-        // Its neighbours may wait on timers or other fds: look now, not
-        // POLL_INTERVAL such runs later.
-        self.poll_soon.set(true);
+        // Its neighbours may wait on timers or other fds: poll right after
+        // this run, not POLL_INTERVAL such runs later (the loop polls when
+        // the tick it is about to reach is a multiple of the interval).
+        let tick = self.tick.get();
+        self.tick.set((tick - tick % POLL_INTERVAL).wrapping_add(POLL_INTERVAL - 1));
     }
 
     fn suspend_thread(&self, request: Request) {
