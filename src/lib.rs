@@ -80,6 +80,8 @@ mod blocking;
 mod chan;
 mod fiber;
 pub mod fs;
+#[cfg(feature = "hook")]
+mod hook;
 pub mod io;
 mod loom;
 pub mod net;

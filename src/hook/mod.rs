@@ -1,0 +1,131 @@
+//! The libc hook (cargo feature `hook`, off by default): inside a fiber,
+//! the libc calls std and pure-Rust crates block in park only the fiber.
+//!
+//! # How: symbol interposition
+//!
+//! This module defines `read`, `recv`, `connect`, `poll`, `nanosleep`,
+//! `getaddrinfo`, ... as `#[no_mangle] extern "C"` functions with libc's
+//! signatures (the list: [`io`], [`socket`], [`wait`], [`resolve`]). The
+//! static linker resolves every reference to those names in the
+//! executable's own code — std's, every crate's, fiberio's — to these
+//! definitions before it looks at `libc.so`, as libco does in C. Each one
+//! asks, with one thread-local read, whether it runs on a fiber:
+//!
+//! - off a fiber (a plain thread, the helper pool, `main` before a runtime
+//!   exists) it is libc's call, made as a raw system call (`sys::raw`) —
+//!   except on an fd the hook has made non-blocking while the program
+//!   left it blocking: then it blocks in `poll(2)` and retries, as
+//!   `fiberio::net` does on a plain thread, so the program still sees a
+//!   blocking fd (honouring its `SO_RCVTIMEO`/`SO_SNDTIMEO`);
+//! - on a fiber, a socket or pipe the program left blocking is *adopted*
+//!   the first time (`fd`): `O_NONBLOCK` is set in the kernel, the
+//!   program's own flag and timeouts are kept in the fd's poll descriptor
+//!   (`reactor::hooked`), and the call runs the same IO loop as
+//!   `fiberio::net` — try, and on `EAGAIN` park the fiber until the
+//!   worker's epoll reports the fd ready, or the timeout passes.
+//!
+//! The program sees what it set: `fcntl(F_GETFL)` and `ioctl(FIONBIO)`
+//! report and record its own `O_NONBLOCK`; a receive or send timeout fails
+//! with `EAGAIN` (std's `WouldBlock`); `close` of an fd a fiber waits on
+//! wakes that fiber with `EBADF`; a reused fd number starts afresh.
+//!
+//! # How the symbols reach the executable
+//!
+//! An object file of an rlib is linked only if something refers to a
+//! symbol it defines. The runtime's start-up (`sched::runtime`) calls
+//! [`link`], which takes the address of every interposed function: any
+//! program that runs a fiber starts a runtime, so its executable defines
+//! them all. (With lld, Rust's default linker on x86_64 Linux, std's own
+//! references would pull them anyway; [`link`] makes it hold with GNU ld
+//! too.) `tests/hook_linked.rs` checks the test executable's symbol table.
+//!
+//! # What stays outside
+//!
+//! - C libraries loaded as shared objects call libc's own definitions (the
+//!   executable does not export these symbols to the dynamic linker), and
+//!   libc's internal calls (its resolver, `fopen`) never leave libc.
+//! - `libc::syscall` made directly, and inline `syscall` instructions.
+//! - std's futex-based `Mutex`, `Condvar`, channels and `thread::park`
+//!   still block the worker: use `fiberio::sync` and `fiberio::chan`.
+//! - Other blocking calls: `select`, `epoll_pwait2`, `accept` on a Unix
+//!   listener created by a C library, file IO (use `fiberio::fs`), and
+//!   fds 0–2 (never made non-blocking: they are shared with the parent).
+//!
+//! # Cancellation and shutdown
+//!
+//! A fiber cannot unwind through a C-ABI frame (the process would abort),
+//! so a hooked call that a cancellation or a runtime shutdown interrupts
+//! returns `-1` with `ECANCELED` instead; a cancellation stays pending,
+//! and the fiber's next fiberio blocking point unwinds as usual.
+//!
+//! The hook is a platform boundary like `sys/`: its entry points carry
+//! libc's types; the calls themselves go through `sys::raw`.
+
+pub(crate) mod fd;
+pub(crate) mod io;
+pub(crate) mod resolve;
+pub(crate) mod socket;
+pub(crate) mod wait;
+
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+compile_error!(
+    "fiberio's `hook` feature supports Linux on x86_64 and aarch64 only (its `fcntl`/`ioctl` read \
+     their variadic argument as a register)"
+);
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Takes the address of every interposed function, so that their object
+/// files are linked into any executable that starts a runtime (see the
+/// module docs). Called once per runtime start.
+#[inline(never)]
+pub(crate) fn link() {
+    let fns: [*const (); 28] = [
+        io::read as *const (),
+        io::write as *const (),
+        io::readv as *const (),
+        io::writev as *const (),
+        io::recv as *const (),
+        io::recvfrom as *const (),
+        io::recvmsg as *const (),
+        io::send as *const (),
+        io::sendto as *const (),
+        io::sendmsg as *const (),
+        socket::socket as *const (),
+        socket::accept as *const (),
+        socket::accept4 as *const (),
+        socket::connect as *const (),
+        socket::close as *const (),
+        socket::dup as *const (),
+        socket::dup2 as *const (),
+        socket::dup3 as *const (),
+        socket::fcntl as *const (),
+        socket::ioctl as *const (),
+        socket::setsockopt as *const (),
+        wait::poll as *const (),
+        wait::ppoll as *const (),
+        wait::nanosleep as *const (),
+        wait::clock_nanosleep as *const (),
+        wait::epoll_wait as *const (),
+        wait::epoll_pwait as *const (),
+        resolve::getaddrinfo as *const (),
+    ];
+    std::hint::black_box(fns);
+}
+
+/// Runs a hooked call's fiber path, turning an unwind that reaches the C
+/// boundary — a cancellation, or the forced unwind of a runtime shutting
+/// down — into `ECANCELED` (a cancellation is left pending again).
+pub(crate) fn guard<T>(f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(res) => res,
+        Err(payload) => {
+            if payload.is::<crate::Cancelled>() {
+                crate::fiber::cancel::repend();
+            }
+            // A forced unwind starts again at the fiber's next suspension.
+            drop(payload);
+            Err(crate::sys::raw::err(libc::ECANCELED))
+        }
+    }
+}
