@@ -1,18 +1,20 @@
-//! Routing one hooked call on an fd: to the kernel as is, or through the
-//! fd's IO loop; and the adoption of an fd by the hook.
+//! One hooked call on an fd: straight to the kernel, or — on a fiber, on
+//! a socket or pipe the program left blocking — non-blocking, parking the
+//! fiber on `EAGAIN` until the fd is ready.
 //!
-//! The order of checks keeps plain threads cheap: one thread-local read
-//! ("on a fiber?"), then, off a fiber, one indexed load of the fd's state
-//! — the IO loop runs only for fds the hook adopted (on a plain thread it
-//! blocks in `poll(2)`, so the program still sees a blocking fd).
+//! Off a fiber a call costs one thread-local read more than libc's: the
+//! hook changes no fd's flags, so the kernel's call is exactly libc's.
+//! On a fiber the call is made non-blocking by itself — `MSG_DONTWAIT` on
+//! a socket, `RWF_NOWAIT` (`preadv2`/`pwritev2`) on a pipe — and only its
+//! `EAGAIN` costs more: the program's own `O_NONBLOCK` is read
+//! (`F_GETFL`); if it is set the call fails with `EAGAIN` as libc's
+//! would; else its `SO_RCVTIMEO`/`SO_SNDTIMEO` is read and the fiber
+//! parks in the fd's IO loop (the one `fiberio::net` runs), which fails
+//! with `EAGAIN` when that timeout passes, as the kernel does.
 //!
-//! Adoption (on a fiber, the first blocking call on an fd): sockets and
-//! FIFOs only (epoll watches them, and `O_NONBLOCK` means what the hook
-//! needs), never fds 0–2 (their open file description is shared with the
-//! parent process, which would see them turn non-blocking). The hook sets
-//! `O_NONBLOCK` in the kernel and records the program's own flag and
-//! socket timeouts; one thread adopts, others wait the few system calls
-//! it takes.
+//! Adoption (the first such call on an fd): sockets and FIFOs only, whose
+//! readiness epoll reports; one thread adopts, others wait the two
+//! system calls it takes.
 
 use std::ffi::c_int;
 use std::io;
@@ -20,37 +22,23 @@ use std::time::Instant;
 
 use super::guard;
 use crate::fiber;
-use crate::reactor::hooked::{self, Adoption, HookedFd, Tracked};
+use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Deadline, Dir};
 use crate::sys::raw::{self, FileKind};
 
-/// Where a call on an fd goes.
-#[derive(Debug)]
-pub(crate) enum Route {
-    /// Straight to the kernel.
-    Raw,
-    /// Through the fd's IO loop (parks a fiber; `poll(2)` on a thread).
-    Hooked(HookedFd),
-}
-
-/// Where a possibly-blocking call on `fd` goes (see the module docs).
+/// The adopted fd `fd` on a fiber, adopting it the first time; `None`:
+/// leave the call to the kernel.
 #[inline]
-pub(crate) fn route(fd: c_int) -> Route {
-    if !fiber::in_fiber() {
-        return match hooked::lookup(fd) {
-            Tracked::Hooked(h) => Route::Hooked(h),
-            _ => Route::Raw,
-        };
-    }
+pub(crate) fn route(fd: c_int) -> Option<HookedFd> {
     loop {
         match hooked::lookup(fd) {
-            Tracked::Hooked(h) => return Route::Hooked(h),
-            Tracked::Pass => return Route::Raw,
+            Tracked::Hooked(h) => return Some(h),
+            Tracked::Pass => return None,
             Tracked::Adopting => std::hint::spin_loop(),
             Tracked::Untracked => match hooked::begin_adopt(fd) {
                 Ok(true) => adopt(fd),
                 Ok(false) => {}
-                Err(_) => return Route::Raw, // beyond the fds fiberio tracks
+                Err(_) => return None, // beyond the fds fiberio tracks
             },
         }
     }
@@ -59,80 +47,80 @@ pub(crate) fn route(fd: c_int) -> Route {
 /// Classifies `fd`, claimed by `begin_adopt`, and ends the adoption.
 #[cold]
 fn adopt(fd: c_int) {
-    match classify(fd) {
-        Ok(adoption) => hooked::finish_adopt(fd, adoption),
+    match raw::file_kind(fd) {
+        Ok(FileKind::Socket { stream }) => hooked::finish_adopt(fd, Some(FdKind::Socket { stream })),
+        Ok(FileKind::Fifo) => hooked::finish_adopt(fd, Some(FdKind::Fifo)),
+        Ok(FileKind::Other) => hooked::finish_adopt(fd, None),
         // Not an open fd: nothing to remember.
         Err(_) => hooked::release(fd),
     }
 }
 
-/// What the hook makes of `fd`: `None` leaves it to the kernel.
-fn classify(fd: c_int) -> io::Result<Option<Adoption>> {
-    let flags = raw::fcntl(fd, libc::F_GETFL, 0)?;
-    if fd <= 2 {
-        return Ok(None);
-    }
-    let (stream, socket) = match raw::file_kind(fd)? {
-        FileKind::Socket { stream } => (stream, true),
-        FileKind::Fifo => (true, false),
-        FileKind::Other => return Ok(None),
-    };
-    let timeouts = if socket {
-        [raw::socket_timeout(fd, true)?, raw::socket_timeout(fd, false)?]
-    } else {
-        [None, None]
-    };
-    let nonblocking = flags as c_int & libc::O_NONBLOCK != 0;
-    if !nonblocking {
-        raw::fcntl(fd, libc::F_SETFL, (flags as c_int | libc::O_NONBLOCK) as _)?;
-    }
-    Ok(Some(Adoption { stream, nonblocking, timeouts }))
+/// Whether the program made `fd` non-blocking itself.
+fn program_nonblocking(fd: c_int) -> bool {
+    raw::fcntl(fd, libc::F_GETFL, 0).is_ok_and(|flags| flags as c_int & libc::O_NONBLOCK != 0)
 }
 
-/// Adopts `fd` (a fresh duplicate of an adopted fd) as its original is:
-/// the duplicate shares the kernel's `O_NONBLOCK`, so it must be driven
-/// by the hook too, with the program's flag and timeouts of the original.
-pub(crate) fn adopt_dup(orig: &HookedFd, new: c_int) {
-    hooked::release(new);
-    if let Ok(true) = hooked::begin_adopt(new) {
-        let pd = orig.pd();
-        let adoption = Adoption {
-            stream: orig.stream,
-            nonblocking: pd.is_nonblocking(),
-            timeouts: [pd.timeout(Dir::Read), pd.timeout(Dir::Write)],
-        };
-        hooked::finish_adopt(new, Some(adoption));
+/// The deadline of a wait of `dir` on `h`: its socket timeout, if the
+/// program set one, failing with `EAGAIN` as the kernel's does.
+pub(crate) fn deadline(fd: c_int, kind: Option<FdKind>, dir: Dir) -> Option<Deadline> {
+    if !matches!(kind, Some(FdKind::Socket { .. })) {
+        return None;
     }
-}
-
-/// The deadline of a wait of `dir` on `h`: its socket timeout, if set,
-/// failing with `EAGAIN` as the kernel's does.
-pub(crate) fn deadline(h: &HookedFd, dir: Dir) -> Option<Deadline> {
-    let timeout = h.pd().timeout(dir)?;
+    let timeout = raw::socket_timeout(fd, dir == Dir::Read).ok()??;
     Some(Deadline { at: Instant::now().checked_add(timeout)?, kind: io::ErrorKind::WouldBlock })
 }
 
-/// Runs `op`, a non-blocking system call on `fd` of up to `want` bytes,
-/// as a blocking call: straight to the kernel, or through the fd's IO
-/// loop (see [`route`]). `dontwait`: the caller asked for a non-blocking
-/// call (`MSG_DONTWAIT`), which goes straight to the kernel.
+/// Runs `op` — the non-blocking form of a call on the adopted fd `h` —
+/// as the blocking call the program made (see the module docs). `short`
+/// tells whether a result used up the readiness.
+pub(crate) fn park_io(
+    fd: c_int,
+    h: &HookedFd,
+    dir: Dir,
+    mut op: impl FnMut() -> io::Result<usize>,
+    short: impl Fn(&usize) -> bool,
+) -> io::Result<usize> {
+    let token = h.pd().token(dir);
+    let seen = token.snapshot();
+    match op() {
+        Err(e) if crate::sys::would_block(&e) => {}
+        other => return other,
+    }
+    if program_nonblocking(fd) {
+        return Err(raw::err(libc::EAGAIN));
+    }
+    // The call found nothing: the next one waits for an edge first.
+    token.clear(seen);
+    let deadline = deadline(fd, h.kind, dir);
+    guard(|| h.source().run(dir, deadline, op, short))
+}
+
+/// A call on `fd` of up to `want` bytes: `op(None)` is the program's call
+/// as it made it, `op(Some(kind))` its non-blocking form for an adopted
+/// fd of that kind. `dontwait`: the program asked for a non-blocking call
+/// (`MSG_DONTWAIT`) — the kernel's answer is the answer.
 #[inline]
 pub(crate) fn blocking_io(
     fd: c_int,
     dir: Dir,
     dontwait: bool,
     want: usize,
-    mut op: impl FnMut() -> io::Result<usize>,
+    mut op: impl FnMut(Option<FdKind>) -> io::Result<usize>,
 ) -> isize {
-    if dontwait {
-        return raw::ret(op());
+    if dontwait || !fiber::in_fiber() {
+        return raw::ret(op(None));
     }
-    match route(fd) {
-        Route::Raw => raw::ret(op()),
-        Route::Hooked(h) => {
-            let stream = h.stream;
-            let deadline = deadline(&h, dir);
-            raw::ret(guard(|| h.source().run(dir, deadline, op, |&n| stream && n < want)))
+    let Some(h) = route(fd) else { return raw::ret(op(None)) };
+    // fiberio's own socket, or an fd only waited on.
+    let Some(kind) = h.kind.filter(|&k| k != FdKind::Watched) else { return raw::ret(op(None)) };
+    let res = park_io(fd, &h, dir, || op(Some(kind)), |&n| kind.is_stream() && n < want);
+    match res {
+        // `RWF_NOWAIT` on a pipe needs Linux 5.x+: else the kernel's call.
+        Err(e) if kind == FdKind::Fifo && e.raw_os_error() == Some(libc::EOPNOTSUPP) => {
+            hooked::make_foreign(fd);
+            raw::ret(op(None))
         }
+        other => raw::ret(other),
     }
 }

@@ -1,11 +1,13 @@
 //! The interposed data calls: `read`, `write`, `readv`, `writev`, `recv`,
 //! `recvfrom`, `recvmsg`, `send`, `sendto`, `sendmsg`.
 //!
-//! Each makes its system call raw (`sys::raw`) and lets
-//! [`blocking_io`] decide whether it goes straight to the kernel or
-//! through the fd's IO loop, which parks a fiber on `EAGAIN`. A call the
-//! program made non-blocking (`MSG_DONTWAIT`, or its own `O_NONBLOCK`) is
-//! made once, as libc makes it.
+//! Each gives [`blocking_io`] its system call as the program made it and
+//! its non-blocking form — `MSG_DONTWAIT` added on a socket (`read`
+//! becomes `recvfrom`, `readv` `recvmsg`), `RWF_NOWAIT` on a pipe
+//! (`preadv2`) — and `blocking_io` picks: the first off a fiber, the
+//! second, parking the fiber on `EAGAIN`, on a fiber. A call the program
+//! made non-blocking (`MSG_DONTWAIT`, or its own `O_NONBLOCK`) answers as
+//! libc's.
 //!
 //! # Safety (all of them)
 //!
@@ -20,7 +22,16 @@ use std::ffi::{c_int, c_long, c_void};
 
 use super::fd::blocking_io;
 use crate::reactor::Dir;
+use crate::reactor::hooked::FdKind;
 use crate::sys::raw::{self, nr};
+
+/// `MSG_DONTWAIT` as a system call argument.
+const DONTWAIT: c_long = libc::MSG_DONTWAIT as c_long;
+
+/// The program's `flags`, with `MSG_DONTWAIT` for the non-blocking form.
+fn with_dontwait(flags: c_int, mode: Option<FdKind>) -> c_long {
+    if mode.is_some() { (flags | libc::MSG_DONTWAIT) as c_long } else { flags as c_long }
+}
 
 /// Total length of an `iovec` array (for the "short transfer" check).
 ///
@@ -42,9 +53,15 @@ unsafe fn iov_len(iov: *const libc::iovec, n: c_int) -> usize {
 /// `buf` must be valid for writes of `count` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize {
-    blocking_io(fd, Dir::Read, false, count, || {
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::READ, [fd as c_long, buf as c_long, count as c_long, 0, 0, 0]) }
+    let iov = libc::iovec { iov_base: buf, iov_len: count };
+    blocking_io(fd, Dir::Read, false, count, |mode| {
+        let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
+        // SAFETY (each arm): the caller's contract; `iov` describes `buf`.
+        match mode {
+            None | Some(FdKind::Watched) => unsafe { raw::call(nr::READ, [fd, b, n, 0, 0, 0]) },
+            Some(FdKind::Socket { .. }) => unsafe { raw::call(nr::RECVFROM, [fd, b, n, DONTWAIT, 0, 0]) },
+            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(false, fd as c_int, &iov, 1) },
+        }
     })
 }
 
@@ -55,9 +72,15 @@ pub(crate) unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: usize) 
 /// `buf` must be valid for reads of `count` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: usize) -> isize {
-    blocking_io(fd, Dir::Write, false, count, || {
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::WRITE, [fd as c_long, buf as c_long, count as c_long, 0, 0, 0]) }
+    let iov = libc::iovec { iov_base: buf as *mut c_void, iov_len: count };
+    blocking_io(fd, Dir::Write, false, count, |mode| {
+        let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
+        // SAFETY (each arm): the caller's contract; `iov` describes `buf`.
+        match mode {
+            None | Some(FdKind::Watched) => unsafe { raw::call(nr::WRITE, [fd, b, n, 0, 0, 0]) },
+            Some(FdKind::Socket { .. }) => unsafe { raw::call(nr::SENDTO, [fd, b, n, DONTWAIT, 0, 0]) },
+            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(true, fd as c_int, &iov, 1) },
+        }
     })
 }
 
@@ -71,9 +94,15 @@ pub(crate) unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: usiz
 pub(crate) unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
     // SAFETY: the caller's contract.
     let want = unsafe { iov_len(iov, iovcnt) };
-    blocking_io(fd, Dir::Read, false, want, || {
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::READV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0]) }
+    blocking_io(fd, Dir::Read, false, want, |mode| {
+        // SAFETY (each arm): the caller's contract.
+        match mode {
+            None | Some(FdKind::Watched) => unsafe {
+                raw::call(nr::READV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
+            },
+            Some(FdKind::Socket { .. }) => unsafe { raw::msg_nowait(false, fd, iov, iovcnt) },
+            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(false, fd, iov, iovcnt) },
+        }
     })
 }
 
@@ -87,9 +116,15 @@ pub(crate) unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, iovcnt
 pub(crate) unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
     // SAFETY: the caller's contract.
     let want = unsafe { iov_len(iov, iovcnt) };
-    blocking_io(fd, Dir::Write, false, want, || {
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::WRITEV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0]) }
+    blocking_io(fd, Dir::Write, false, want, |mode| {
+        // SAFETY (each arm): the caller's contract.
+        match mode {
+            None | Some(FdKind::Watched) => unsafe {
+                raw::call(nr::WRITEV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
+            },
+            Some(FdKind::Socket { .. }) => unsafe { raw::msg_nowait(true, fd, iov, iovcnt) },
+            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(true, fd, iov, iovcnt) },
+        }
     })
 }
 
@@ -122,8 +157,9 @@ pub(crate) unsafe extern "C" fn recvfrom(
     let dontwait = flags & libc::MSG_DONTWAIT != 0;
     // A peek leaves the data queued: it never uses up the readiness.
     let want = if flags & libc::MSG_PEEK != 0 { 0 } else { len };
-    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
-    blocking_io(fd, Dir::Read, dontwait, want, || {
+    blocking_io(fd, Dir::Read, dontwait, want, |mode| {
+        let flags = with_dontwait(flags, mode);
+        let args = [fd as c_long, buf as c_long, len as c_long, flags, addr as c_long, addrlen as c_long];
         // SAFETY: the caller's contract.
         unsafe { raw::call(nr::RECVFROM, args) }
     })
@@ -138,9 +174,10 @@ pub(crate) unsafe extern "C" fn recvfrom(
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
     let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    blocking_io(fd, Dir::Read, dontwait, 0, || {
+    blocking_io(fd, Dir::Read, dontwait, 0, |mode| {
+        let flags = with_dontwait(flags, mode);
         // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::RECVMSG, [fd as c_long, msg as c_long, flags as c_long, 0, 0, 0]) }
+        unsafe { raw::call(nr::RECVMSG, [fd as c_long, msg as c_long, flags, 0, 0, 0]) }
     })
 }
 
@@ -171,8 +208,9 @@ pub(crate) unsafe extern "C" fn sendto(
     addrlen: libc::socklen_t,
 ) -> isize {
     let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
-    blocking_io(fd, Dir::Write, dontwait, len, || {
+    blocking_io(fd, Dir::Write, dontwait, len, |mode| {
+        let flags = with_dontwait(flags, mode);
+        let args = [fd as c_long, buf as c_long, len as c_long, flags, addr as c_long, addrlen as c_long];
         // SAFETY: the caller's contract.
         unsafe { raw::call(nr::SENDTO, args) }
     })
@@ -187,8 +225,9 @@ pub(crate) unsafe extern "C" fn sendto(
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
     let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    blocking_io(fd, Dir::Write, dontwait, 0, || {
+    blocking_io(fd, Dir::Write, dontwait, 0, |mode| {
+        let flags = with_dontwait(flags, mode);
         // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::SENDMSG, [fd as c_long, msg as c_long, flags as c_long, 0, 0, 0]) }
+        unsafe { raw::call(nr::SENDMSG, [fd as c_long, msg as c_long, flags, 0, 0, 0]) }
     })
 }

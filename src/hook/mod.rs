@@ -67,11 +67,8 @@ pub(crate) mod resolve;
 pub(crate) mod socket;
 pub(crate) mod wait;
 
-#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
-compile_error!(
-    "fiberio's `hook` feature supports Linux on x86_64 and aarch64 only (its `fcntl`/`ioctl` read \
-     their variadic argument as a register)"
-);
+#[cfg(not(target_os = "linux"))]
+compile_error!("fiberio's `hook` feature supports Linux only");
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -80,7 +77,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// module docs). Called once per runtime start.
 #[inline(never)]
 pub(crate) fn link() {
-    let fns: [*const (); 28] = [
+    let fns: [*const (); 25] = [
         io::read as *const (),
         io::write as *const (),
         io::readv as *const (),
@@ -99,9 +96,6 @@ pub(crate) fn link() {
         socket::dup as *const (),
         socket::dup2 as *const (),
         socket::dup3 as *const (),
-        socket::fcntl as *const (),
-        socket::ioctl as *const (),
-        socket::setsockopt as *const (),
         wait::poll as *const (),
         wait::ppoll as *const (),
         wait::nanosleep as *const (),

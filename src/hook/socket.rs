@@ -1,6 +1,5 @@
 //! The interposed fd-life and socket calls: `socket`, `accept`, `accept4`,
-//! `connect`, `close`, `dup`, `dup2`, `dup3`, `fcntl`, `ioctl`,
-//! `setsockopt`.
+//! `connect`, `close`, `dup`, `dup2`, `dup3`.
 //!
 //! - A new fd number (`socket`, `accept4`, `dup*`) forgets whatever the
 //!   hook knew of the number's last fd ([`hooked::release`]), so no stale
@@ -8,39 +7,45 @@
 //!   the hook's back.
 //! - `close` releases first — a fiber waiting on the fd wakes with `EBADF`,
 //!   the fd leaves its epoll — then closes.
-//! - The program sees its own `O_NONBLOCK` (`fcntl(F_GETFL/F_SETFL)`,
-//!   `ioctl(FIONBIO)`) and its socket timeouts (`setsockopt`) on fds the
-//!   hook adopted, while the kernel's flag stays set. A duplicate of an
-//!   adopted fd shares the kernel's flag, so it is adopted too.
+//! - `accept` on a listener the program left blocking: the fiber parks
+//!   until the listener is readable (a zero-timeout `poll`), then accepts.
+//!   Two fibers on different workers accepting on one listener can both
+//!   see it readable for a single connection: one of them then blocks its
+//!   worker in `accept` until the next connection arrives (give each
+//!   worker its own listener, `SO_REUSEPORT`, or use `fiberio::net`).
+//! - `connect` on a socket the program left blocking: started with
+//!   `O_NONBLOCK` set for the duration of the one call, then the fiber
+//!   parks until the socket is writable and reads `SO_ERROR`.
 //!
 //! # Safety (all of them)
 //!
-//! libc's contract: pointers valid for the lengths given. `fcntl` and
-//! `ioctl` are variadic in C; on x86_64 and aarch64 Linux a variadic
-//! integer or pointer argument travels in the same register as a fixed
-//! one, so they read it as one `c_ulong` / pointer (the hook refuses to
-//! build elsewhere) and pass it on unchanged for the commands they do not
-//! handle.
+//! libc's contract: pointers valid for the lengths given.
 
-use std::ffi::{c_int, c_long, c_ulong, c_void};
+use std::ffi::{c_int, c_long, c_ulong};
 use std::io;
 
-use super::fd::{Route, adopt_dup, deadline, route};
+use super::fd::{deadline, park_io, route};
 use super::guard;
+use crate::fiber;
 use crate::reactor::Dir;
-use crate::reactor::hooked::{self, Tracked};
+use crate::reactor::hooked::{self, FdKind, HookedFd};
 use crate::sys::raw::{self, nr};
 
 /// A new fd `res` (or an error) from a call that creates one: forgets the
-/// number's past, and adopts it like `orig` if that is a hooked fd.
-fn new_fd(res: io::Result<usize>, orig: Option<c_int>) -> c_int {
+/// number's past.
+fn new_fd(res: io::Result<usize>) -> c_int {
     if let Ok(new) = res {
         hooked::release(new as c_int);
-        if let Some(Tracked::Hooked(h)) = orig.map(hooked::lookup) {
-            adopt_dup(&h, new as c_int);
-        }
     }
     raw::ret(res) as c_int
+}
+
+/// The adopted socket `fd`, on a fiber; `None`: the kernel's call.
+fn fiber_socket(fd: c_int) -> Option<HookedFd> {
+    if !fiber::in_fiber() {
+        return None;
+    }
+    route(fd).filter(|h| matches!(h.kind, Some(FdKind::Socket { .. })))
 }
 
 /// `socket(2)`.
@@ -52,7 +57,7 @@ fn new_fd(res: io::Result<usize>, orig: Option<c_int>) -> c_int {
 pub(crate) unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     // SAFETY: integer arguments only.
     let res = unsafe { raw::call(nr::SOCKET, [domain as c_long, ty as c_long, protocol as c_long, 0, 0, 0]) };
-    new_fd(res, None)
+    new_fd(res)
 }
 
 /// `accept(2)`, parking only the fiber on a blocking listener.
@@ -62,7 +67,11 @@ pub(crate) unsafe extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int
 /// `addr`, if not null, must be valid for writes of `*addrlen` bytes,
 /// with `addrlen` valid (libc's contract).
 #[unsafe(no_mangle)]
-pub(crate) unsafe extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
+pub(crate) unsafe extern "C" fn accept(
+    fd: c_int,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+) -> c_int {
     // SAFETY: the same contract.
     unsafe { accept4(fd, addr, len, 0) }
 }
@@ -82,16 +91,25 @@ pub(crate) unsafe extern "C" fn accept4(
 ) -> c_int {
     let op = || {
         // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::ACCEPT4, [fd as c_long, addr as c_long, len as c_long, flags as c_long, 0, 0]) }
-    };
-    let res = match route(fd) {
-        Route::Raw => op(),
-        Route::Hooked(h) => {
-            let deadline = deadline(&h, Dir::Read);
-            guard(|| h.source().run(Dir::Read, deadline, op, |_| false))
+        unsafe {
+            raw::call(nr::ACCEPT4, [fd as c_long, addr as c_long, len as c_long, flags as c_long, 0, 0])
         }
     };
-    new_fd(res, None)
+    let res = match fiber_socket(fd) {
+        None => op(),
+        Some(h) => {
+            let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            let when_ready = || {
+                // SAFETY: one valid pollfd.
+                match unsafe { raw::poll_now(&mut pfd, 1) }? {
+                    0 => Err(io::ErrorKind::WouldBlock.into()),
+                    _ => op(),
+                }
+            };
+            park_io(fd, &h, Dir::Read, when_ready, |_| false)
+        }
+    };
+    new_fd(res)
 }
 
 /// `connect(2)`, parking only the fiber on a blocking socket until the
@@ -102,16 +120,27 @@ pub(crate) unsafe extern "C" fn accept4(
 ///
 /// `addr` must be valid for reads of `len` bytes (libc's contract).
 #[unsafe(no_mangle)]
-pub(crate) unsafe extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
+pub(crate) unsafe extern "C" fn connect(
+    fd: c_int,
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> c_int {
     // SAFETY: the caller's contract.
     let start = || unsafe { raw::call(nr::CONNECT, [fd as c_long, addr as c_long, len as c_long, 0, 0, 0]) };
-    let h = match route(fd) {
-        Route::Hooked(h) if !h.pd().is_nonblocking() => h,
-        _ => return raw::ret(start()) as c_int,
+    let Some(h) = fiber_socket(fd) else { return raw::ret(start()) as c_int };
+    let flags = match raw::fcntl(fd, libc::F_GETFL, 0) {
+        Ok(flags) if flags as c_int & libc::O_NONBLOCK == 0 => flags as c_ulong,
+        _ => return raw::ret(start()) as c_int, // the program's own non-blocking connect
     };
-    let res = match start() {
+    let nonblock = libc::O_NONBLOCK as c_ulong;
+    let res = raw::fcntl(fd, libc::F_SETFL, flags | nonblock).and_then(|_| {
+        let res = start();
+        raw::fcntl(fd, libc::F_SETFL, flags)?;
+        res
+    });
+    let res = match res {
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-            let deadline = deadline(&h, Dir::Write);
+            let deadline = deadline(fd, h.kind, Dir::Write);
             let done = || raw::connect_result(fd).map(|()| 0);
             guard(|| h.source().run(Dir::Write, deadline, done, |_| false)).map_err(|e| {
                 if e.raw_os_error().is_none() && e.kind() == io::ErrorKind::WouldBlock {
@@ -148,7 +177,7 @@ pub(crate) unsafe extern "C" fn close(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn dup(fd: c_int) -> c_int {
     // SAFETY: integer argument only.
-    new_fd(unsafe { raw::call(nr::DUP, [fd as c_long, 0, 0, 0, 0, 0]) }, Some(fd))
+    new_fd(unsafe { raw::call(nr::DUP, [fd as c_long, 0, 0, 0, 0, 0]) })
 }
 
 /// `dup2(2)` (made as `dup3`; `dup2(fd, fd)` checks `fd` as libc does).
@@ -177,87 +206,5 @@ pub(crate) unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_
     }
     // SAFETY: integer arguments only.
     let res = unsafe { raw::call(nr::DUP3, [old as c_long, new as c_long, flags as c_long, 0, 0, 0]) };
-    new_fd(res, Some(old))
-}
-
-/// `fcntl(2)`: `F_GETFL`/`F_SETFL` report and record the program's own
-/// `O_NONBLOCK` on an adopted fd; `F_DUPFD*` adopt the duplicate; other
-/// commands pass through.
-///
-/// # Safety
-///
-/// `arg` must be what `cmd` expects (libc's contract).
-#[unsafe(no_mangle)]
-pub(crate) unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
-    match cmd {
-        libc::F_GETFL | libc::F_SETFL => {}
-        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => return new_fd(raw::fcntl(fd, cmd, arg), Some(fd)),
-        // SAFETY: the caller's contract, passed on unchanged.
-        _ => return raw::ret(unsafe { raw::call(nr::FCNTL, [fd as c_long, cmd as c_long, arg as c_long, 0, 0, 0]) }) as c_int,
-    }
-    let Tracked::Hooked(h) = hooked::lookup(fd) else {
-        return raw::ret(raw::fcntl(fd, cmd, arg)) as c_int;
-    };
-    let nonblock = libc::O_NONBLOCK as c_ulong;
-    let res = if cmd == libc::F_GETFL {
-        raw::fcntl(fd, cmd, 0).map(|flags| {
-            if h.pd().is_nonblocking() { flags } else { flags & !(nonblock as usize) }
-        })
-    } else {
-        raw::fcntl(fd, cmd, arg | nonblock).inspect(|_| h.pd().set_nonblocking(arg & nonblock != 0))
-    };
-    raw::ret(res) as c_int
-}
-
-/// `ioctl(2)`: `FIONBIO` (std's `set_nonblocking`) on an adopted fd
-/// records the program's flag and leaves the kernel's set; other requests
-/// pass through.
-///
-/// # Safety
-///
-/// `arg` must be what `request` expects (libc's contract).
-#[unsafe(no_mangle)]
-pub(crate) unsafe extern "C" fn ioctl(fd: c_int, request: c_ulong, arg: *mut c_void) -> c_int {
-    if request == libc::FIONBIO as c_ulong
-        && !arg.is_null()
-        && let Tracked::Hooked(h) = hooked::lookup(fd)
-    {
-        // SAFETY: FIONBIO's argument is a pointer to an `int`.
-        let on = unsafe { *(arg as *const c_int) } != 0;
-        h.pd().set_nonblocking(on);
-        return 0;
-    }
-    // SAFETY: the caller's contract, passed on unchanged.
-    raw::ret(unsafe { raw::call(nr::IOCTL, [fd as c_long, request as c_long, arg as c_long, 0, 0, 0]) }) as c_int
-}
-
-/// `setsockopt(2)`: `SO_RCVTIMEO`/`SO_SNDTIMEO` on an adopted fd are
-/// recorded too, and honoured by its waits.
-///
-/// # Safety
-///
-/// `val` must be valid for reads of `len` bytes (libc's contract).
-#[unsafe(no_mangle)]
-pub(crate) unsafe extern "C" fn setsockopt(
-    fd: c_int,
-    level: c_int,
-    name: c_int,
-    val: *const c_void,
-    len: libc::socklen_t,
-) -> c_int {
-    let args = [fd as c_long, level as c_long, name as c_long, val as c_long, len as c_long, 0];
-    // SAFETY: the caller's contract.
-    let res = unsafe { raw::call(nr::SETSOCKOPT, args) };
-    let timeout = level == libc::SOL_SOCKET && (name == libc::SO_RCVTIMEO || name == libc::SO_SNDTIMEO);
-    if res.is_ok()
-        && timeout
-        && len as usize >= std::mem::size_of::<libc::timeval>()
-        && let Tracked::Hooked(h) = hooked::lookup(fd)
-    {
-        // SAFETY: the kernel accepted `val` as a `timeval` of `len` bytes.
-        let tv = unsafe { std::ptr::read_unaligned(val as *const libc::timeval) };
-        let dir = if name == libc::SO_RCVTIMEO { Dir::Read } else { Dir::Write };
-        h.pd().set_timeout(dir, raw::timeval_duration(&tv));
-    }
-    raw::ret(res) as c_int
+    new_fd(res)
 }

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use super::fd::route;
 use super::guard;
 use crate::fiber::{self, Woken};
-use crate::reactor::hooked::{self, Adoption, HookedFd, Tracked};
+use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Dir, readiness::Snapshot};
 use crate::sys::raw::{self, nr};
 
@@ -195,9 +195,7 @@ fn watch_epoll(epfd: c_int) -> Option<Watch> {
     if let Tracked::Untracked = hooked::lookup(epfd)
         && let Ok(true) = hooked::begin_adopt(epfd)
     {
-        // Only its readiness is used: its flags stay the kernel's.
-        let adoption = Adoption { stream: false, nonblocking: true, timeouts: [None, None] };
-        hooked::finish_adopt(epfd, Some(adoption));
+        hooked::finish_adopt(epfd, Some(FdKind::Watched));
     }
     let h = hooked::watchable(epfd)?;
     let seen = h.pd().token(Dir::Read).snapshot();
@@ -237,7 +235,8 @@ pub(crate) unsafe extern "C" fn epoll_pwait(
     mask: *const libc::sigset_t,
 ) -> c_int {
     let call = |timeout: c_int, mask: *const libc::sigset_t| {
-        let args = [epfd as c_long, events as c_long, maxevents as c_long, timeout as c_long, mask as c_long, 8];
+        let args =
+            [epfd as c_long, events as c_long, maxevents as c_long, timeout as c_long, mask as c_long, 8];
         // SAFETY: the caller's contract.
         unsafe { raw::call(nr::EPOLL_PWAIT, args) }
     };

@@ -4,23 +4,24 @@
 //! The hook keeps no table of its own: its per-fd state is one byte of
 //! the fd's [`PollDesc`] (found by indexing, no lock), next to what it
 //! shares with `fiberio::net` — the generation, the readiness tokens, the
-//! waiters, the registration, the program's `O_NONBLOCK` and its
-//! `SO_RCVTIMEO`/`SO_SNDTIMEO`. States:
+//! waiters, the registration. The hook never changes an fd's flags (it
+//! makes each call non-blocking on its own: `MSG_DONTWAIT`, `RWF_NOWAIT`),
+//! so the kernel's `O_NONBLOCK` and socket timeouts stay the program's.
+//! States:
 //!
 //! ```text
-//!  UNTRACKED --begin_adopt--> ADOPTING --finish_adopt--> HOOKED[_STREAM]
+//!  UNTRACKED --begin_adopt--> ADOPTING --finish_adopt--> SOCKET[_STREAM] | FIFO | WATCHED
 //!      ^                          |                           |
 //!      |                          +---------> FOREIGN         |
 //!      +------------------------ release (close, dup over) ---+
 //!  IoSource::new: any --> OWNED (fiberio's own socket) --drop--> UNTRACKED
 //! ```
 //!
-//! - HOOKED: a socket or FIFO the hook adopted: the kernel's `O_NONBLOCK`
-//!   is set, the program's own flag is `PollDesc::is_nonblocking`, and
-//!   `finish_adopt` opened a generation, as `IoSource::new` does.
+//! - SOCKET, FIFO, WATCHED (an epoll fd `epoll_wait` waits on): adopted: `finish_adopt` opened a generation, as
+//!   `IoSource::new` does; the first park adds the fd to the worker's epoll.
 //! - OWNED: a fiberio socket (`IoSource` holds it); the hook passes its
 //!   calls to the kernel untouched, and `poll` may wait on its tokens.
-//! - FOREIGN: not watchable (a regular file, a terminal, stdio): the
+//! - FOREIGN: not watchable (a regular file, a terminal, an eventfd): the
 //!   hook's calls go to the kernel as they are.
 //!
 //! Reuse of an fd number never inherits a registration: `release` (on
@@ -31,19 +32,51 @@
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
-use std::time::Duration;
 
 use super::arena;
-use super::poll_desc::{Dir, PollDesc};
+use super::poll_desc::PollDesc;
 use super::source::IoSource;
 use crate::loom::sync::atomic::Ordering::*;
 
 const UNTRACKED: u8 = 0;
 const ADOPTING: u8 = 1;
-const HOOKED: u8 = 2;
-const HOOKED_STREAM: u8 = 3;
-const OWNED: u8 = 4;
-const FOREIGN: u8 = 5;
+const SOCKET: u8 = 2;
+const SOCKET_STREAM: u8 = 3;
+const FIFO: u8 = 4;
+const WATCHED: u8 = 5;
+const OWNED: u8 = 6;
+const FOREIGN: u8 = 7;
+
+/// What an adopted fd is: how the hook makes one call on it non-blocking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FdKind {
+    /// A socket (`MSG_DONTWAIT`); `stream`: of type `SOCK_STREAM`.
+    Socket {
+        /// A short read or write used up the readiness.
+        stream: bool,
+    },
+    /// A pipe or FIFO (`RWF_NOWAIT`).
+    Fifo,
+    /// An fd only waited on (an epoll fd, for `epoll_wait`): its calls
+    /// go to the kernel.
+    Watched,
+}
+
+impl FdKind {
+    fn state(self) -> u8 {
+        match self {
+            FdKind::Socket { stream: false } => SOCKET,
+            FdKind::Socket { stream: true } => SOCKET_STREAM,
+            FdKind::Fifo => FIFO,
+            FdKind::Watched => WATCHED,
+        }
+    }
+
+    /// A stream: a short transfer used up the readiness.
+    pub(crate) fn is_stream(self) -> bool {
+        matches!(self, FdKind::Socket { stream: true } | FdKind::Fifo)
+    }
+}
 
 /// What the hook knows of an fd.
 #[derive(Debug)]
@@ -63,9 +96,8 @@ pub(crate) enum Tracked {
 #[derive(Debug)]
 pub(crate) struct HookedFd {
     source: ManuallyDrop<IoSource>,
-    /// A stream (TCP socket, pipe): a short read or write used up the
-    /// readiness.
-    pub(crate) stream: bool,
+    /// What the fd is (`None`: fiberio's own socket).
+    pub(crate) kind: Option<FdKind>,
 }
 
 impl HookedFd {
@@ -80,9 +112,19 @@ impl HookedFd {
     }
 }
 
-fn view(fd: RawFd, pd: &'static PollDesc, stream: bool) -> HookedFd {
+fn view(fd: RawFd, pd: &'static PollDesc, kind: Option<FdKind>) -> HookedFd {
     let source = IoSource::borrowed(fd, pd.generation(), pd);
-    HookedFd { source: ManuallyDrop::new(source), stream }
+    HookedFd { source: ManuallyDrop::new(source), kind }
+}
+
+fn kind_of(state: u8) -> Option<FdKind> {
+    match state {
+        SOCKET => Some(FdKind::Socket { stream: false }),
+        SOCKET_STREAM => Some(FdKind::Socket { stream: true }),
+        FIFO => Some(FdKind::Fifo),
+        WATCHED => Some(FdKind::Watched),
+        _ => None,
+    }
 }
 
 /// What the hook knows of `fd` (one indexed load).
@@ -92,7 +134,7 @@ pub(crate) fn lookup(fd: RawFd) -> Tracked {
     match pd.hook.load(Acquire) {
         UNTRACKED => Tracked::Untracked,
         ADOPTING => Tracked::Adopting,
-        s @ (HOOKED | HOOKED_STREAM) => Tracked::Hooked(view(fd, pd, s == HOOKED_STREAM)),
+        s @ (SOCKET | SOCKET_STREAM | FIFO | WATCHED) => Tracked::Hooked(view(fd, pd, kind_of(s))),
         _ => Tracked::Pass,
     }
 }
@@ -101,7 +143,7 @@ pub(crate) fn lookup(fd: RawFd) -> Tracked {
 pub(crate) fn watchable(fd: RawFd) -> Option<HookedFd> {
     let pd = arena::get(fd)?;
     match pd.hook.load(Acquire) {
-        s @ (HOOKED | HOOKED_STREAM | OWNED) => Some(view(fd, pd, s == HOOKED_STREAM)),
+        s @ (SOCKET | SOCKET_STREAM | FIFO | WATCHED | OWNED) => Some(view(fd, pd, kind_of(s))),
         _ => None,
     }
 }
@@ -118,22 +160,11 @@ pub(crate) fn begin_adopt(fd: RawFd) -> io::Result<bool> {
     Ok(pd.hook.compare_exchange(UNTRACKED, ADOPTING, AcqRel, Acquire).is_ok())
 }
 
-/// How an adopted fd starts.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Adoption {
-    /// A stream socket or a pipe.
-    pub(crate) stream: bool,
-    /// The program's own `O_NONBLOCK`.
-    pub(crate) nonblocking: bool,
-    /// The program's `SO_RCVTIMEO` and `SO_SNDTIMEO`.
-    pub(crate) timeouts: [Option<Duration>; 2],
-}
-
-/// Ends an adoption begun by [`begin_adopt`]: `Some` makes the fd HOOKED
-/// (a new generation, the program's flags), `None` FOREIGN.
-pub(crate) fn finish_adopt(fd: RawFd, adoption: Option<Adoption>) {
+/// Ends an adoption begun by [`begin_adopt`]: `Some` adopts the fd (a new
+/// generation), `None` leaves it to the kernel (FOREIGN).
+pub(crate) fn finish_adopt(fd: RawFd, kind: Option<FdKind>) {
     let Some(pd) = arena::get(fd) else { return };
-    let Some(a) = adoption else {
+    let Some(kind) = kind else {
         pd.hook.store(FOREIGN, Release);
         return;
     };
@@ -143,10 +174,16 @@ pub(crate) fn finish_adopt(fd: RawFd, adoption: Option<Adoption>) {
         poller.delete(fd);
     }
     pd.open();
-    pd.set_nonblocking(a.nonblocking);
-    pd.set_timeout(Dir::Read, a.timeouts[0]);
-    pd.set_timeout(Dir::Write, a.timeouts[1]);
-    pd.hook.store(if a.stream { HOOKED_STREAM } else { HOOKED }, Release);
+    pd.hook.store(kind.state(), Release);
+}
+
+/// An adopted fd turned out not to support the hook's non-blocking call
+/// (`RWF_NOWAIT` on an old kernel): released, then left to the kernel.
+pub(crate) fn make_foreign(fd: RawFd) {
+    release(fd);
+    if let Some(pd) = arena::get(fd) {
+        let _ = pd.hook.compare_exchange(UNTRACKED, FOREIGN, AcqRel, Relaxed);
+    }
 }
 
 /// The fd is closing (or a new file takes its number): if the hook
@@ -159,7 +196,7 @@ pub(crate) fn release(fd: RawFd) {
         return;
     }
     match pd.hook.swap(UNTRACKED, AcqRel) {
-        HOOKED | HOOKED_STREAM => {
+        SOCKET | SOCKET_STREAM | FIFO | WATCHED => {
             if let Some(poller) = pd.close() {
                 poller.delete(fd);
             }
@@ -172,7 +209,7 @@ pub(crate) fn release(fd: RawFd) {
 /// `IoSource::new` on `fd`: an fd the hook adopted leaves the hook (its
 /// registration with it) before fiberio's own socket type takes it.
 pub(super) fn before_owned(fd: RawFd, pd: &PollDesc) {
-    if matches!(pd.hook.swap(UNTRACKED, AcqRel), HOOKED | HOOKED_STREAM)
+    if matches!(pd.hook.swap(UNTRACKED, AcqRel), SOCKET | SOCKET_STREAM | FIFO | WATCHED)
         && let Some(poller) = pd.unclaim_registration()
     {
         poller.delete(fd);

@@ -51,8 +51,6 @@ pub(crate) mod nr {
     pub(crate) const SOCKET: c_long = libc::SYS_socket;
     pub(crate) const CLOSE: c_long = libc::SYS_close;
     pub(crate) const FCNTL: c_long = libc::SYS_fcntl;
-    pub(crate) const IOCTL: c_long = libc::SYS_ioctl;
-    pub(crate) const SETSOCKOPT: c_long = libc::SYS_setsockopt;
     pub(crate) const GETSOCKOPT: c_long = libc::SYS_getsockopt;
     pub(crate) const GETPEERNAME: c_long = libc::SYS_getpeername;
     pub(crate) const PPOLL: c_long = libc::SYS_ppoll;
@@ -234,4 +232,46 @@ pub(crate) fn real_getaddrinfo() -> Option<GetAddrInfo> {
 pub(crate) unsafe fn freeaddrinfo(res: *mut libc::addrinfo) {
     // SAFETY: the caller's contract.
     unsafe { libc::freeaddrinfo(res) }
+}
+
+/// `readv` (`write` false) or `writev` at the current position that never
+/// blocks: `preadv2`/`pwritev2` with `RWF_NOWAIT`, the pipe's per-call
+/// `O_NONBLOCK` (Linux 5.x and later; older kernels say `EOPNOTSUPP`).
+///
+/// # Safety
+///
+/// `iov` must point at `cnt` `iovec`s valid for the transfer.
+pub(crate) unsafe fn rw_nowait(
+    write: bool,
+    fd: c_int,
+    iov: *const libc::iovec,
+    cnt: c_int,
+) -> io::Result<usize> {
+    let nr = if write { libc::SYS_pwritev2 } else { libc::SYS_preadv2 };
+    // Offset -1: the file position, as `readv`; the offset's high half 0.
+    let args = [fd as c_long, iov as c_long, cnt as c_long, -1, 0, libc::RWF_NOWAIT as c_long];
+    // SAFETY: the caller vouches for `iov`.
+    unsafe { call(nr, args) }
+}
+
+/// `recvmsg` (`write` false) or `sendmsg` of `iov` with `MSG_DONTWAIT`:
+/// a socket's `readv`/`writev` that never blocks.
+///
+/// # Safety
+///
+/// `iov` must point at `cnt` `iovec`s valid for the transfer.
+pub(crate) unsafe fn msg_nowait(
+    write: bool,
+    fd: c_int,
+    iov: *const libc::iovec,
+    cnt: c_int,
+) -> io::Result<usize> {
+    // SAFETY: an all-zero `msghdr` is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov as *mut libc::iovec;
+    msg.msg_iovlen = cnt.max(0) as _;
+    let nr = if write { nr::SENDMSG } else { nr::RECVMSG };
+    let args = [fd as c_long, &msg as *const _ as c_long, libc::MSG_DONTWAIT as c_long, 0, 0, 0];
+    // SAFETY: `msg` points at the caller's iovecs and lives across the call.
+    unsafe { call(nr, args) }
 }

@@ -4,6 +4,7 @@
 
 mod cancel;
 mod child;
+mod hook;
 mod net;
 mod parties;
 mod place;
@@ -14,6 +15,10 @@ mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
 pub use child::{field, is_child, run_child};
+pub use hook::{
+    Gate, OVERLAPPED, SLOW, answer_http, answer_line, on_one_worker, read_http_head, read_line, slow_server,
+    verdict,
+};
 pub use net::{GUARD, kind};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
