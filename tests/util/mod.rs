@@ -9,6 +9,7 @@ mod net;
 mod parties;
 mod place;
 mod proc;
+mod redis;
 mod rng;
 mod runtime;
 mod wait;
@@ -22,6 +23,7 @@ pub use hook::{
 pub use net::{GUARD, kind};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
+pub use redis::Redis;
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
 pub use rng::Rng;
 pub use runtime::{one_worker, spawn_counter, two_workers};
