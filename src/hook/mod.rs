@@ -12,22 +12,20 @@
 //! asks, with one thread-local read, whether it runs on a fiber:
 //!
 //! - off a fiber (a plain thread, the helper pool, `main` before a runtime
-//!   exists) it is libc's call, made as a raw system call (`sys::raw`) —
-//!   except on an fd the hook has made non-blocking while the program
-//!   left it blocking: then it blocks in `poll(2)` and retries, as
-//!   `fiberio::net` does on a plain thread, so the program still sees a
-//!   blocking fd (honouring its `SO_RCVTIMEO`/`SO_SNDTIMEO`);
-//! - on a fiber, a socket or pipe the program left blocking is *adopted*
-//!   the first time (`fd`): `O_NONBLOCK` is set in the kernel, the
-//!   program's own flag and timeouts are kept in the fd's poll descriptor
-//!   (`reactor::hooked`), and the call runs the same IO loop as
-//!   `fiberio::net` — try, and on `EAGAIN` park the fiber until the
-//!   worker's epoll reports the fd ready, or the timeout passes.
+//!   exists) it is libc's call, made as a raw system call (`sys::raw`);
+//! - on a fiber, on a socket or pipe, the call is made non-blocking by
+//!   itself — `MSG_DONTWAIT`, `RWF_NOWAIT` — and on `EAGAIN` the fiber
+//!   parks in the fd's IO loop, the one `fiberio::net` runs, until the
+//!   worker's epoll reports the fd ready (`fd`).
 //!
-//! The program sees what it set: `fcntl(F_GETFL)` and `ioctl(FIONBIO)`
-//! report and record its own `O_NONBLOCK`; a receive or send timeout fails
-//! with `EAGAIN` (std's `WouldBlock`); `close` of an fd a fiber waits on
-//! wakes that fiber with `EBADF`; a reused fd number starts afresh.
+//! The hook never changes an fd's flags, so the program sees what it set:
+//! `fcntl(F_GETFL)` is the kernel's answer; a socket the program made
+//! non-blocking fails with `EAGAIN`; its `SO_RCVTIMEO`/`SO_SNDTIMEO` are
+//! read when a fiber parks and end the wait with `EAGAIN` (std's
+//! `WouldBlock`); a duplicate of the fd, an fd shared with another process
+//! or used on a plain thread behaves as without the hook. `close` of an fd
+//! a fiber waits on wakes that fiber with `EBADF`, and a reused fd number
+//! starts afresh (`reactor::hooked`).
 //!
 //! # How the symbols reach the executable
 //!
@@ -35,31 +33,38 @@
 //! symbol it defines. The runtime's start-up (`sched::runtime`) calls
 //! [`link`], which takes the address of every interposed function: any
 //! program that runs a fiber starts a runtime, so its executable defines
-//! them all. (With lld, Rust's default linker on x86_64 Linux, std's own
+//! them all (with lld, Rust's default linker on x86_64 Linux, std's own
 //! references would pull them anyway; [`link`] makes it hold with GNU ld
-//! too.) `tests/hook_linked.rs` checks the test executable's symbol table.
+//! too). rustc exports `#[no_mangle]` functions from the executable, so
+//! the dynamic linker binds shared libraries' calls of these names to them
+//! as well. `tests/hook_plain_thread.rs` checks that each name resolves to
+//! the executable; `nm -D <binary>` lists them.
 //!
 //! # What stays outside
 //!
-//! - C libraries loaded as shared objects call libc's own definitions (the
-//!   executable does not export these symbols to the dynamic linker), and
-//!   libc's internal calls (its resolver, `fopen`) never leave libc.
-//! - `libc::syscall` made directly, and inline `syscall` instructions.
+//! - libc's calls inside libc (its resolver, stdio, `system`) and C code
+//!   that makes system calls itself; `libc::syscall` and inline `syscall`
+//!   instructions.
 //! - std's futex-based `Mutex`, `Condvar`, channels and `thread::park`
 //!   still block the worker: use `fiberio::sync` and `fiberio::chan`.
-//! - Other blocking calls: `select`, `epoll_pwait2`, `accept` on a Unix
-//!   listener created by a C library, file IO (use `fiberio::fs`), and
-//!   fds 0–2 (never made non-blocking: they are shared with the parent).
+//! - Other blocking calls: `select`, `epoll_pwait2`, `sendfile`, file IO
+//!   (use `fiberio::fs`), waits with a signal mask (`ppoll`,
+//!   `epoll_pwait`), and `accept` raced by fibers of two workers on one
+//!   blocking listener (see [`socket`]).
+//! - Thread-local state of libraries: tokio's runtime context is per OS
+//!   thread, so two fibers of one worker cannot each be inside a tokio
+//!   runtime at once — `fiberio::unblock` is the path for such libraries.
 //!
 //! # Cancellation and shutdown
 //!
 //! A fiber cannot unwind through a C-ABI frame (the process would abort),
 //! so a hooked call that a cancellation or a runtime shutdown interrupts
-//! returns `-1` with `ECANCELED` instead; a cancellation stays pending,
-//! and the fiber's next fiberio blocking point unwinds as usual.
+//! returns `-1` with `ECANCELED` instead (a sleep returns early); a
+//! cancellation stays pending, and the fiber's next fiberio blocking
+//! point unwinds as usual.
 //!
 //! The hook is a platform boundary like `sys/`: its entry points carry
-//! libc's types; the calls themselves go through `sys::raw`.
+//! libc's types and constants; the calls themselves go through `sys::raw`.
 
 pub(crate) mod fd;
 pub(crate) mod io;
