@@ -23,8 +23,8 @@ pub use hook::{
 pub use net::{GUARD, kind};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
-pub use redis::Redis;
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
+pub use redis::Redis;
 pub use rng::Rng;
 pub use runtime::{one_worker, spawn_counter, two_workers};
 pub use wait::{PATIENCE, Watchdog, holds_within, wait_until};
