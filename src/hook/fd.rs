@@ -6,11 +6,14 @@
 //! hook changes no fd's flags, so the kernel's call is exactly libc's.
 //! On a fiber the call is made non-blocking by itself — `MSG_DONTWAIT` on
 //! a socket, `RWF_NOWAIT` (`preadv2`/`pwritev2`) on a pipe — and only its
-//! `EAGAIN` costs more: the program's own `O_NONBLOCK` is read
-//! (`F_GETFL`); if it is set the call fails with `EAGAIN` as libc's
-//! would; else its `SO_RCVTIMEO`/`SO_SNDTIMEO` is read and the fiber
-//! parks in the fd's IO loop (the one `fiberio::net` runs), which fails
-//! with `EAGAIN` when that timeout passes, as the kernel does.
+//! `EAGAIN` costs more: if the program's own `O_NONBLOCK` is set
+//! (`settings`) the call fails with `EAGAIN` as libc's would; else the
+//! fiber parks in the fd's IO loop (the one `fiberio::net` runs), which
+//! fails with `EAGAIN` when the socket's `SO_RCVTIMEO`/`SO_SNDTIMEO`
+//! passes, as the kernel does. A read or write that used up the readiness
+//! (a short one on a stream) or found none leaves the readiness token
+//! clear, so the next call parks without a system call that would say
+//! `EAGAIN`, as in `fiberio::net`.
 //!
 //! Adoption (the first such call on an fd): sockets and FIFOs only, whose
 //! readiness epoll reports; one thread adopts, others wait the two
@@ -20,7 +23,7 @@ use std::ffi::c_int;
 use std::io;
 use std::time::Instant;
 
-use super::guard;
+use super::{guard, settings};
 use crate::fiber;
 use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Deadline, Dir};
@@ -56,19 +59,10 @@ fn adopt(fd: c_int) {
     }
 }
 
-/// Whether the program made `fd` non-blocking itself.
-fn program_nonblocking(fd: c_int) -> bool {
-    raw::fcntl(fd, libc::F_GETFL, 0).is_ok_and(|flags| flags as c_int & libc::O_NONBLOCK != 0)
-}
-
-/// The deadline of a wait of `dir` on `h`: its socket timeout, if the
-/// program set one, failing with `EAGAIN` as the kernel's does.
-pub(crate) fn deadline(fd: c_int, kind: Option<FdKind>, dir: Dir) -> Option<Deadline> {
-    if !matches!(kind, Some(FdKind::Socket { .. })) {
-        return None;
-    }
-    let timeout = raw::socket_timeout(fd, dir == Dir::Read).ok()??;
-    Some(Deadline { at: Instant::now().checked_add(timeout)?, kind: io::ErrorKind::WouldBlock })
+/// The deadline of a wait of `dir` after `timeout` (a socket timeout),
+/// failing with `EAGAIN` as the kernel's does.
+pub(crate) fn deadline(timeout: Option<std::time::Duration>) -> Option<Deadline> {
+    Some(Deadline { at: Instant::now().checked_add(timeout?)?, kind: io::ErrorKind::WouldBlock })
 }
 
 /// Runs `op` — the non-blocking form of a call on the adopted fd `h` —
@@ -83,16 +77,21 @@ pub(crate) fn park_io(
 ) -> io::Result<usize> {
     let token = h.pd().token(dir);
     let seen = token.snapshot();
-    match op() {
-        Err(e) if crate::sys::would_block(&e) => {}
-        other => return other,
+    let tried = seen.is_ready();
+    if tried {
+        match op() {
+            // The call found nothing: the next one waits for an edge first.
+            Err(e) if crate::sys::would_block(&e) => {
+                token.clear(seen);
+            }
+            other => return other,
+        }
     }
-    if program_nonblocking(fd) {
-        return Err(raw::err(libc::EAGAIN));
+    let settings = settings::of(fd, h);
+    if settings.nonblocking {
+        return if tried { Err(raw::err(libc::EAGAIN)) } else { op() };
     }
-    // The call found nothing: the next one waits for an edge first.
-    token.clear(seen);
-    let deadline = deadline(fd, h.kind, dir);
+    let deadline = deadline(settings.timeout(dir));
     guard(|| h.source().run(dir, deadline, op, short))
 }
 

@@ -5,7 +5,8 @@
 //!
 //! This module defines `read`, `recv`, `connect`, `poll`, `nanosleep`,
 //! `getaddrinfo`, ... as `#[no_mangle] extern "C"` functions with libc's
-//! signatures (the list: [`io`], [`socket`], [`wait`], [`resolve`]). The
+//! signatures (the list: [`io`], [`socket`], [`settings`], [`wait`],
+//! [`resolve`]). The
 //! static linker resolves every reference to those names in the
 //! executable's own code — std's, every crate's, fiberio's — to these
 //! definitions before it looks at `libc.so`, as libco does in C. Each one
@@ -69,6 +70,7 @@
 pub(crate) mod fd;
 pub(crate) mod io;
 pub(crate) mod resolve;
+pub(crate) mod settings;
 pub(crate) mod socket;
 pub(crate) mod wait;
 
@@ -82,7 +84,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// module docs). Called once per runtime start.
 #[inline(never)]
 pub(crate) fn link() {
-    let fns: [*const (); 25] = [
+    let fns: [*const (); 28] = [
         io::read as *const (),
         io::write as *const (),
         io::readv as *const (),
@@ -101,6 +103,9 @@ pub(crate) fn link() {
         socket::dup as *const (),
         socket::dup2 as *const (),
         socket::dup3 as *const (),
+        settings::fcntl as *const (),
+        settings::ioctl as *const (),
+        settings::setsockopt as *const (),
         wait::poll as *const (),
         wait::ppoll as *const (),
         wait::nanosleep as *const (),

@@ -25,7 +25,7 @@ use std::ffi::{c_int, c_long, c_ulong};
 use std::io;
 
 use super::fd::{deadline, park_io, route};
-use super::guard;
+use super::{guard, settings};
 use crate::fiber;
 use crate::reactor::Dir;
 use crate::reactor::hooked::{self, FdKind, HookedFd};
@@ -140,7 +140,7 @@ pub(crate) unsafe extern "C" fn connect(
     });
     let res = match res {
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-            let deadline = deadline(fd, h.kind, Dir::Write);
+            let deadline = deadline(settings::of(fd, &h).timeout(Dir::Write));
             let done = || raw::connect_result(fd).map(|()| 0);
             guard(|| h.source().run(Dir::Write, deadline, done, |_| false)).map_err(|e| {
                 if e.raw_os_error().is_none() && e.kind() == io::ErrorKind::WouldBlock {

@@ -93,6 +93,11 @@ pub(crate) struct PollDesc {
     /// states of `reactor::hooked`; reset to "untracked" by `open`.
     #[cfg(feature = "hook")]
     pub(super) hook: crate::loom::sync::atomic::AtomicU8,
+    /// The libc hook's settings epoch when it last read this fd's
+    /// `O_NONBLOCK` and socket timeouts into `nonblocking` and `timeouts`
+    /// (0: never); reset by `open`.
+    #[cfg(feature = "hook")]
+    pub(crate) hook_epoch: AtomicU64,
 }
 
 impl PollDesc {
@@ -108,6 +113,8 @@ impl PollDesc {
             nonblocking: AtomicBool::new(false),
             #[cfg(feature = "hook")]
             hook: crate::loom::sync::atomic::AtomicU8::new(0),
+            #[cfg(feature = "hook")]
+            hook_epoch: AtomicU64::new(0),
         }
     }
 
@@ -126,7 +133,10 @@ impl PollDesc {
         self.timeouts[1].store(0, Relaxed);
         self.nonblocking.store(false, Relaxed);
         #[cfg(feature = "hook")]
-        self.hook.store(0, Relaxed);
+        {
+            self.hook.store(0, Relaxed);
+            self.hook_epoch.store(0, Relaxed);
+        }
         self.generation.fetch_add(1, AcqRel).wrapping_add(1)
     }
 

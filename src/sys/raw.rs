@@ -51,6 +51,8 @@ pub(crate) mod nr {
     pub(crate) const SOCKET: c_long = libc::SYS_socket;
     pub(crate) const CLOSE: c_long = libc::SYS_close;
     pub(crate) const FCNTL: c_long = libc::SYS_fcntl;
+    pub(crate) const IOCTL: c_long = libc::SYS_ioctl;
+    pub(crate) const SETSOCKOPT: c_long = libc::SYS_setsockopt;
     pub(crate) const GETSOCKOPT: c_long = libc::SYS_getsockopt;
     pub(crate) const GETPEERNAME: c_long = libc::SYS_getpeername;
     pub(crate) const PPOLL: c_long = libc::SYS_ppoll;
