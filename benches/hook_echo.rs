@@ -17,7 +17,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 const CONNS: usize = 16;
-const PER_CONN: usize = 10_000;
+/// Round trips per connection (`HOOK_ECHO_REQUESTS` overrides, for slow
+/// runs under callgrind).
+fn per_conn() -> usize {
+    std::env::var("HOOK_ECHO_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+}
 const ROUNDS: usize = 5;
 const WORKER: &str = "hookecho";
 
@@ -102,7 +106,7 @@ fn round(server: Server) -> f64 {
         .map(|mut s| {
             std::thread::spawn(move || {
                 let (req, mut reply) = ([7u8; 32], [0u8; 32]);
-                for _ in 0..PER_CONN {
+                for _ in 0..per_conn() {
                     s.write_all(&req).unwrap();
                     s.read_exact(&mut reply).unwrap();
                 }
@@ -112,7 +116,7 @@ fn round(server: Server) -> f64 {
     clients.into_iter().for_each(|c| c.join().unwrap());
     let used = cpu_ns(WORKER) - before;
     drop(rt);
-    used as f64 / (CONNS * PER_CONN) as f64
+    used as f64 / (CONNS * per_conn()) as f64
 }
 
 fn main() {
@@ -131,7 +135,7 @@ fn main() {
         std_best = std_best.min(round(Server::StdHooked));
         net_best = net_best.min(round(Server::FiberioNet));
     }
-    println!("echo server, 1 worker, {CONNS} connections x {PER_CONN} requests, best of {ROUNDS} rounds:");
+    println!("echo server, 1 worker, {CONNS} connections x {} requests, best of {ROUNDS} rounds:", per_conn());
     println!("  std::net + hook   {std_best:8.0} ns server CPU/request");
     println!("  fiberio::net      {net_best:8.0} ns server CPU/request");
     println!("  ratio std+hook / fiberio::net = {:.3} (goal <= 1.05)   [{:.1?}]", std_best / net_best, start.elapsed());

@@ -4,7 +4,8 @@
 //!
 //! `hook_plain N`: N round trips of 32 bytes over a loopback TCP pair
 //! (std `write`/`read`), one `poll` and one `nanosleep` per 64 round trips
-//! — on the main thread, no runtime.
+//! — on the main thread, after one fiber has run (a program that uses
+//! fiberio, so that the hook is linked in when the feature is on).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    fiberio::spawn(|| ()).join().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let mut a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (mut b, _) = listener.accept().unwrap();

@@ -4,9 +4,9 @@
 //! every call of those names from Rust code (std's, a crate's, fiberio's)
 //! lands in `src/hook/`. The hook must then reach the kernel without
 //! calling its own symbols again: every call here goes through
-//! `syscall(2)`, which glibc does not wrap and the hook does not define.
-//! Results are `io::Result`, built from `errno` as [`syscall!`] does; the
-//! hook turns them back into `-1` + `errno` at its C boundary ([`ret`]).
+//! the `syscall` instruction ([`call`]), which the hook does not define.
+//! Results are `io::Result`; the hook turns them back into `-1` + `errno`
+//! at its C boundary ([`ret`]).
 //!
 //! The one libc function the hook needs for real is `getaddrinfo` (the
 //! resolver is user-space code, not a system call): [`real_getaddrinfo`]
@@ -16,12 +16,13 @@ use std::ffi::{c_char, c_int, c_long, c_ulong};
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 
-/// The result of a raw call: `-1` becomes the OS error left in `errno`.
-fn check(res: c_long) -> io::Result<usize> {
-    if res < 0 { Err(io::Error::last_os_error()) } else { Ok(res as usize) }
-}
-
-/// Makes a system call with up to six arguments, all passed as `c_long`.
+/// Makes a system call with up to six arguments, all passed as `c_long`;
+/// a negative kernel result becomes the OS error (and nothing touches
+/// `errno`: [`ret`] sets it at the hook's C boundary).
+///
+/// On x86_64 this is the `syscall` instruction itself (glibc's variadic
+/// `syscall()` costs a dozen instructions more per call, on every hooked
+/// call of every thread); elsewhere glibc's `syscall()`.
 ///
 /// # Safety
 ///
@@ -29,8 +30,32 @@ fn check(res: c_long) -> io::Result<usize> {
 /// pointers of the right length, an fd the caller may use).
 #[inline]
 pub(crate) unsafe fn call(nr: c_long, a: [c_long; 6]) -> io::Result<usize> {
-    // SAFETY: the caller upholds the system call's contract.
-    check(unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) })
+    #[cfg(target_arch = "x86_64")]
+    {
+        let res: c_long;
+        // SAFETY: the Linux x86_64 system call convention: number in rax,
+        // arguments in rdi, rsi, rdx, r10, r8, r9; the kernel returns in
+        // rax and clobbers rcx and r11; it does not touch the stack. The
+        // caller upholds the system call's own contract.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") nr => res,
+                in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+                in("r10") a[3], in("r8") a[4], in("r9") a[5],
+                lateout("rcx") _, lateout("r11") _,
+                options(nostack, preserves_flags)
+            );
+        }
+        // -4095..-1 are errors (the kernel's convention).
+        if (-4095..0).contains(&res) { Err(io::Error::from_raw_os_error(-res as c_int)) } else { Ok(res as usize) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // SAFETY: the caller upholds the system call's contract.
+        let res = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
+        if res < 0 { Err(io::Error::last_os_error()) } else { Ok(res as usize) }
+    }
 }
 
 /// The system call numbers the hook uses (`poll` and `dup2` exist only
