@@ -135,8 +135,15 @@ fn main() {
         std_best = std_best.min(round(Server::StdHooked));
         net_best = net_best.min(round(Server::FiberioNet));
     }
-    println!("echo server, 1 worker, {CONNS} connections x {} requests, best of {ROUNDS} rounds:", per_conn());
+    println!(
+        "echo server, 1 worker, {CONNS} connections x {} requests, best of {ROUNDS} rounds:",
+        per_conn()
+    );
     println!("  std::net + hook   {std_best:8.0} ns server CPU/request");
     println!("  fiberio::net      {net_best:8.0} ns server CPU/request");
-    println!("  ratio std+hook / fiberio::net = {:.3} (goal <= 1.05)   [{:.1?}]", std_best / net_best, start.elapsed());
+    println!(
+        "  ratio std+hook / fiberio::net = {:.3} (goal <= 1.05)   [{:.1?}]",
+        std_best / net_best,
+        start.elapsed()
+    );
 }

@@ -54,7 +54,7 @@ fn a_pusher_fiber_runs_while_ten_fibers_block_in_blpop_on_its_worker() {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        redis::cmd("RPUSH").arg("queue").arg(&(0..10).collect::<Vec<_>>()).query::<usize>(&mut con).unwrap()
+        redis::cmd("RPUSH").arg("queue").arg((0..10).collect::<Vec<_>>()).query::<usize>(&mut con).unwrap()
     });
     assert_eq!(pusher.join().unwrap(), 10);
     let mut got: Vec<String> = poppers.into_iter().map(|h| h.join().unwrap().unwrap().unwrap().1).collect();

@@ -38,8 +38,7 @@ fn websocket_clients_overlap_on_one_worker() {
     let (answers, took) = on_one_worker(5, move |i| {
         let (mut ws, _) = tungstenite::connect(format!("ws://localhost:{port}/")).unwrap();
         ws.send(Message::text(format!("client {i}"))).unwrap();
-        let answer = ws.read().unwrap().into_text().unwrap().to_string();
-        answer
+        ws.read().unwrap().into_text().unwrap().to_string()
     });
     assert!(answers.iter().all(|a| a == verdict(true)), "{answers:?}");
     eprintln!("5 websocket exchanges, 300 ms each, on one worker: {took:?}");

@@ -56,11 +56,13 @@ pub(crate) unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: usize) 
     let iov = libc::iovec { iov_base: buf, iov_len: count };
     blocking_io(fd, Dir::Read, false, count, |mode| {
         let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
-        // SAFETY (each arm): the caller's contract; `iov` describes `buf`.
-        match mode {
-            None | Some(FdKind::Watched) => unsafe { raw::call(nr::READ, [fd, b, n, 0, 0, 0]) },
-            Some(FdKind::Socket { .. }) => unsafe { raw::call(nr::RECVFROM, [fd, b, n, DONTWAIT, 0, 0]) },
-            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(false, fd as c_int, &iov, 1) },
+        // SAFETY: the caller's contract; `iov` describes `buf`.
+        unsafe {
+            match mode {
+                None | Some(FdKind::Watched) => raw::call(nr::READ, [fd, b, n, 0, 0, 0]),
+                Some(FdKind::Socket { .. }) => raw::call(nr::RECVFROM, [fd, b, n, DONTWAIT, 0, 0]),
+                Some(FdKind::Fifo) => raw::rw_nowait(false, fd as c_int, &iov, 1),
+            }
         }
     })
 }
@@ -75,11 +77,13 @@ pub(crate) unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: usiz
     let iov = libc::iovec { iov_base: buf as *mut c_void, iov_len: count };
     blocking_io(fd, Dir::Write, false, count, |mode| {
         let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
-        // SAFETY (each arm): the caller's contract; `iov` describes `buf`.
-        match mode {
-            None | Some(FdKind::Watched) => unsafe { raw::call(nr::WRITE, [fd, b, n, 0, 0, 0]) },
-            Some(FdKind::Socket { .. }) => unsafe { raw::call(nr::SENDTO, [fd, b, n, DONTWAIT, 0, 0]) },
-            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(true, fd as c_int, &iov, 1) },
+        // SAFETY: the caller's contract; `iov` describes `buf`.
+        unsafe {
+            match mode {
+                None | Some(FdKind::Watched) => raw::call(nr::WRITE, [fd, b, n, 0, 0, 0]),
+                Some(FdKind::Socket { .. }) => raw::call(nr::SENDTO, [fd, b, n, DONTWAIT, 0, 0]),
+                Some(FdKind::Fifo) => raw::rw_nowait(true, fd as c_int, &iov, 1),
+            }
         }
     })
 }
@@ -95,13 +99,15 @@ pub(crate) unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, iovcnt
     // SAFETY: the caller's contract.
     let want = unsafe { iov_len(iov, iovcnt) };
     blocking_io(fd, Dir::Read, false, want, |mode| {
-        // SAFETY (each arm): the caller's contract.
-        match mode {
-            None | Some(FdKind::Watched) => unsafe {
-                raw::call(nr::READV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
-            },
-            Some(FdKind::Socket { .. }) => unsafe { raw::msg_nowait(false, fd, iov, iovcnt) },
-            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(false, fd, iov, iovcnt) },
+        // SAFETY: the caller's contract.
+        unsafe {
+            match mode {
+                None | Some(FdKind::Watched) => {
+                    raw::call(nr::READV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
+                }
+                Some(FdKind::Socket { .. }) => raw::msg_nowait(false, fd, iov, iovcnt),
+                Some(FdKind::Fifo) => raw::rw_nowait(false, fd, iov, iovcnt),
+            }
         }
     })
 }
@@ -117,13 +123,15 @@ pub(crate) unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcn
     // SAFETY: the caller's contract.
     let want = unsafe { iov_len(iov, iovcnt) };
     blocking_io(fd, Dir::Write, false, want, |mode| {
-        // SAFETY (each arm): the caller's contract.
-        match mode {
-            None | Some(FdKind::Watched) => unsafe {
-                raw::call(nr::WRITEV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
-            },
-            Some(FdKind::Socket { .. }) => unsafe { raw::msg_nowait(true, fd, iov, iovcnt) },
-            Some(FdKind::Fifo) => unsafe { raw::rw_nowait(true, fd, iov, iovcnt) },
+        // SAFETY: the caller's contract.
+        unsafe {
+            match mode {
+                None | Some(FdKind::Watched) => {
+                    raw::call(nr::WRITEV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
+                }
+                Some(FdKind::Socket { .. }) => raw::msg_nowait(true, fd, iov, iovcnt),
+                Some(FdKind::Fifo) => raw::rw_nowait(true, fd, iov, iovcnt),
+            }
         }
     })
 }

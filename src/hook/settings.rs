@@ -28,7 +28,9 @@ use crate::reactor::hooked::{FdKind, HookedFd};
 use crate::sys::raw::{self, nr};
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("fiberio's `hook` feature reads `fcntl`'s and `ioctl`'s variadic argument as x86_64 and aarch64 pass it");
+compile_error!(
+    "fiberio's `hook` feature reads `fcntl`'s and `ioctl`'s variadic argument as x86_64 and aarch64 pass it"
+);
 
 /// Bumped by every call that may change an fd's settings (starts at 1: a
 /// poll descriptor's 0 means "never read").

@@ -48,7 +48,11 @@ pub(crate) unsafe fn call(nr: c_long, a: [c_long; 6]) -> io::Result<usize> {
             );
         }
         // -4095..-1 are errors (the kernel's convention).
-        if (-4095..0).contains(&res) { Err(io::Error::from_raw_os_error(-res as c_int)) } else { Ok(res as usize) }
+        if (-4095..0).contains(&res) {
+            Err(io::Error::from_raw_os_error(-res as c_int))
+        } else {
+            Ok(res as usize)
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
