@@ -66,8 +66,10 @@ pub(crate) fn deadline(timeout: Option<std::time::Duration>) -> Option<Deadline>
 }
 
 /// Runs `op` — the non-blocking form of a call on the adopted fd `h` —
-/// as the blocking call the program made (see the module docs). `short`
-/// tells whether a result used up the readiness.
+/// as the blocking call the program made (see the module docs): the fd's
+/// IO loop, `PollDesc::run_io`, as `fiberio::net` runs it, whose park
+/// reads the fd's settings first. `short` tells whether a result used up
+/// the readiness.
 pub(crate) fn park_io(
     fd: c_int,
     h: &HookedFd,
@@ -75,24 +77,31 @@ pub(crate) fn park_io(
     mut op: impl FnMut() -> io::Result<usize>,
     short: impl Fn(&usize) -> bool,
 ) -> io::Result<usize> {
-    let token = h.pd().token(dir);
-    let seen = token.snapshot();
-    let tried = seen.is_ready();
-    if tried {
-        match op() {
-            // The call found nothing: the next one waits for an edge first.
-            Err(e) if crate::sys::would_block(&e) => {
-                token.clear(seen);
+    let pd = h.pd();
+    // Read at most once per call, and only when the call may park.
+    let mut known: Option<settings::Settings> = None;
+    // A program's non-blocking call is made even when no edge came since
+    // the last `EAGAIN` (the worker may not have polled yet), as libc's.
+    if !pd.token(dir).snapshot().is_ready() && known.get_or_insert_with(|| settings::of(fd, h)).nonblocking {
+        return op();
+    }
+    let mut deadline = None;
+    let park = || {
+        let deadline = match deadline {
+            Some(d) => d,
+            None => {
+                let settings = *known.get_or_insert_with(|| settings::of(fd, h));
+                if settings.nonblocking {
+                    return Err(raw::err(libc::EAGAIN));
+                }
+                *deadline.insert(self::deadline(settings.timeout(dir)))
             }
-            other => return other,
-        }
-    }
-    let settings = settings::of(fd, h);
-    if settings.nonblocking {
-        return if tried { Err(raw::err(libc::EAGAIN)) } else { op() };
-    }
-    let deadline = deadline(settings.timeout(dir));
-    guard(|| h.source().run(dir, deadline, op, short))
+        };
+        h.source().register()?;
+        // The only place an unwind can start: a cancellation, a shutdown.
+        guard(|| pd.wait(dir, deadline))
+    };
+    pd.run_io(dir, op, short, park)
 }
 
 /// A call on `fd` of up to `want` bytes: `op(None)` is the program's call

@@ -117,7 +117,7 @@ pub(crate) fn link() {
     std::hint::black_box(fns);
 }
 
-/// Runs a hooked call's fiber path, turning an unwind that reaches the C
+/// Runs a wait of a hooked call, turning an unwind that would reach the C
 /// boundary — a cancellation, or the forced unwind of a runtime shutting
 /// down — into `ECANCELED` (a cancellation is left pending again).
 pub(crate) fn guard<T>(f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
