@@ -62,7 +62,8 @@ fn adopt(fd: c_int) {
 /// The deadline of a wait of `dir` after `timeout` (a socket timeout),
 /// failing with `EAGAIN` as the kernel's does.
 pub(crate) fn deadline(timeout: Option<std::time::Duration>) -> Option<Deadline> {
-    Some(Deadline { at: Instant::now().checked_add(timeout?)?, kind: io::ErrorKind::WouldBlock })
+    let timeout = timeout?; // before reading the clock: most waits have none
+    Some(Deadline { at: Instant::now().checked_add(timeout)?, kind: io::ErrorKind::WouldBlock })
 }
 
 /// Runs `op` — the non-blocking form of a call on the adopted fd `h` —

@@ -91,30 +91,31 @@ pub(crate) enum Tracked {
     Pass,
 }
 
-/// A borrowed view of an adopted fd's [`IoSource`] (dropping it does not
-/// close anything).
+/// An adopted fd and its poll descriptor; [`HookedFd::source`] lends its
+/// [`IoSource`] (dropping either closes nothing).
 #[derive(Debug)]
 pub(crate) struct HookedFd {
-    source: ManuallyDrop<IoSource>,
+    fd: RawFd,
+    pd: &'static PollDesc,
     /// What the fd is (`None`: fiberio's own socket).
     pub(crate) kind: Option<FdKind>,
 }
 
 impl HookedFd {
-    /// The fd's source (its IO loop, registration, poll descriptor).
-    pub(crate) fn source(&self) -> &IoSource {
-        &self.source
+    /// The fd's source at its current generation (its IO loop and
+    /// registration); not the caller's to drop.
+    pub(crate) fn source(&self) -> ManuallyDrop<IoSource> {
+        ManuallyDrop::new(IoSource::borrowed(self.fd, self.pd.generation(), self.pd))
     }
 
     /// The poll descriptor.
     pub(crate) fn pd(&self) -> &'static PollDesc {
-        self.source.poll_desc()
+        self.pd
     }
 }
 
 fn view(fd: RawFd, pd: &'static PollDesc, kind: Option<FdKind>) -> HookedFd {
-    let source = IoSource::borrowed(fd, pd.generation(), pd);
-    HookedFd { source: ManuallyDrop::new(source), kind }
+    HookedFd { fd, pd, kind }
 }
 
 fn kind_of(state: u8) -> Option<FdKind> {
