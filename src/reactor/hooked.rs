@@ -193,17 +193,22 @@ pub(crate) fn make_foreign(fd: RawFd) {
 /// Cheap when the hook never saw the fd: one indexed load.
 pub(crate) fn release(fd: RawFd) {
     let Some(pd) = arena::get(fd) else { return };
-    if pd.hook.load(Relaxed) == UNTRACKED {
-        return;
-    }
-    match pd.hook.swap(UNTRACKED, AcqRel) {
-        SOCKET | SOCKET_STREAM | FIFO | WATCHED => {
-            if let Some(poller) = pd.close() {
-                poller.delete(fd);
-            }
+    loop {
+        let state = pd.hook.load(Acquire);
+        // OWNED: fiberio's socket, which its `IoSource` closes; it turns
+        // UNTRACKED when that drops.
+        if state == UNTRACKED || state == OWNED {
+            return;
         }
-        OWNED => pd.hook.store(OWNED, Release), // fiberio's: its IoSource closes it
-        _ => {}
+        if pd.hook.compare_exchange(state, UNTRACKED, AcqRel, Acquire).is_err() {
+            continue;
+        }
+        if matches!(state, SOCKET | SOCKET_STREAM | FIFO | WATCHED)
+            && let Some(poller) = pd.close()
+        {
+            poller.delete(fd);
+        }
+        return;
     }
 }
 
