@@ -24,7 +24,6 @@ use std::io;
 use std::time::Instant;
 
 use super::{guard, settings};
-use crate::fiber;
 use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Deadline, Dir};
 use crate::sys::raw::{self, FileKind};
@@ -117,7 +116,7 @@ pub(crate) fn blocking_io(
     want: usize,
     mut op: impl FnMut(Option<FdKind>) -> io::Result<usize>,
 ) -> isize {
-    if dontwait || !fiber::in_fiber() {
+    if dontwait || !super::on_fiber() {
         return raw::ret(op(None));
     }
     let Some(h) = route(fd) else { return raw::ret(op(None)) };

@@ -56,6 +56,12 @@
 //!   thread, so two fibers of one worker cannot each be inside a tokio
 //!   runtime at once — `fiberio::unblock` is the path for such libraries.
 //!
+//! # Fork
+//!
+//! In the child of a `fork` (until it `exec`s) every hooked call is the
+//! kernel's: the child's copy of the forking thread may say "on a fiber",
+//! but no worker runs there, and locks other threads held stay locked.
+//!
 //! # Cancellation and shutdown
 //!
 //! A fiber cannot unwind through a C-ABI frame (the process would abort),
@@ -78,12 +84,43 @@ pub(crate) mod wait;
 compile_error!("fiberio's `hook` feature supports Linux only");
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use crate::loom::static_atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Set in the child of a `fork` (std's `Command` with `pre_exec`, say):
+/// until it `exec`s, the child runs on the forking thread's copy of
+/// memory — its thread-local "on a fiber" included, and locks that other
+/// threads may have held —, so every hooked call there is the kernel's
+/// call, and nothing the hook keeps is touched.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn forked() {
+    FORKED.store(true, Relaxed);
+}
+
+/// Whether a hooked call runs on a fiber (and not in a forked child).
+#[inline]
+pub(crate) fn on_fiber() -> bool {
+    crate::fiber::in_fiber() && !FORKED.load(Relaxed)
+}
+
+/// [`reactor::hooked::release`](crate::reactor::hooked::release), except
+/// in a forked child.
+#[inline]
+pub(crate) fn release(fd: std::ffi::c_int) {
+    if !FORKED.load(Relaxed) {
+        crate::reactor::hooked::release(fd);
+    }
+}
 
 /// Takes the address of every interposed function, so that their object
 /// files are linked into any executable that starts a runtime (see the
 /// module docs). Called once per runtime start.
 #[inline(never)]
 pub(crate) fn link() {
+    static AT_FORK: Once = Once::new();
+    AT_FORK.call_once(|| crate::sys::raw::at_fork_child(forked));
     let fns: [*const (); 28] = [
         io::read as *const (),
         io::write as *const (),

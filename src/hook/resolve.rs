@@ -8,7 +8,6 @@
 use std::ffi::{CStr, CString, c_char, c_int};
 
 use super::guard;
-use crate::fiber;
 use crate::sys::raw::{self, GetAddrInfo};
 
 /// A `getaddrinfo` result list, freed on drop unless taken.
@@ -82,7 +81,7 @@ pub(crate) unsafe extern "C" fn getaddrinfo(
         raw::set_errno(libc::ENOSYS);
         return libc::EAI_SYSTEM;
     };
-    if !fiber::in_fiber() {
+    if !super::on_fiber() {
         // SAFETY: the caller's contract, passed on.
         return unsafe { real(node, service, hints, res) };
     }

@@ -26,23 +26,22 @@ use std::io;
 
 use super::fd::{deadline, park_io, route};
 use super::{guard, settings};
-use crate::fiber;
 use crate::reactor::Dir;
-use crate::reactor::hooked::{self, FdKind, HookedFd};
+use crate::reactor::hooked::{FdKind, HookedFd};
 use crate::sys::raw::{self, nr};
 
 /// A new fd `res` (or an error) from a call that creates one: forgets the
 /// number's past.
 fn new_fd(res: io::Result<usize>) -> c_int {
     if let Ok(new) = res {
-        hooked::release(new as c_int);
+        super::release(new as c_int);
     }
     raw::ret(res) as c_int
 }
 
 /// The adopted socket `fd`, on a fiber; `None`: the kernel's call.
 fn fiber_socket(fd: c_int) -> Option<HookedFd> {
-    if !fiber::in_fiber() {
+    if !super::on_fiber() {
         return None;
     }
     route(fd).filter(|h| matches!(h.kind, Some(FdKind::Socket { .. })))
@@ -164,7 +163,7 @@ pub(crate) unsafe extern "C" fn connect(
 /// the caller's bug, as with libc).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn close(fd: c_int) -> c_int {
-    hooked::release(fd);
+    super::release(fd);
     // SAFETY: integer argument only.
     raw::ret(unsafe { raw::call(nr::CLOSE, [fd as c_long, 0, 0, 0, 0, 0]) }) as c_int
 }
@@ -202,7 +201,7 @@ pub(crate) unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     if old != new {
-        hooked::release(new);
+        super::release(new);
     }
     // SAFETY: integer arguments only.
     let res = unsafe { raw::call(nr::DUP3, [old as c_long, new as c_long, flags as c_long, 0, 0, 0]) };

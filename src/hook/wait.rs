@@ -144,7 +144,7 @@ unsafe fn poll_fiber(fds: *mut libc::pollfd, nfds: libc::nfds_t, deadline: Optio
 /// `fds` must point at `nfds` valid, writable `pollfd`s (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn poll(fds: *mut libc::pollfd, nfds: libc::nfds_t, timeout: c_int) -> c_int {
-    if timeout != 0 && fiber::in_fiber() {
+    if timeout != 0 && super::on_fiber() {
         // SAFETY: the caller's contract.
         if let Some(n) = unsafe { poll_fiber(fds, nfds, ms_deadline(timeout)) } {
             return n;
@@ -175,7 +175,7 @@ pub(crate) unsafe extern "C" fn ppoll(
     // SAFETY: a non-null `ts` is valid (the caller's contract).
     let timeout = (!ts.is_null()).then(|| unsafe { *ts });
     let zero = timeout.is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0);
-    if mask.is_null() && !zero && fiber::in_fiber() {
+    if mask.is_null() && !zero && super::on_fiber() {
         let deadline = match timeout.map(|t| duration(&t)) {
             Some(None) => return raw::ret(Err(raw::err(libc::EINVAL))) as c_int,
             Some(Some(d)) => Instant::now().checked_add(d),
@@ -242,7 +242,7 @@ pub(crate) unsafe extern "C" fn epoll_pwait(
     };
     if timeout != 0
         && mask.is_null()
-        && fiber::in_fiber()
+        && super::on_fiber()
         && let Some(watch) = watch_epoll(epfd)
     {
         let res = guard(|| park_until_ready(watch, ms_deadline(timeout), || call(0, std::ptr::null())));
@@ -258,7 +258,7 @@ pub(crate) unsafe extern "C" fn epoll_pwait(
 /// `req` must be valid; `rem`, if not null, writable (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn nanosleep(req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
-    if fiber::in_fiber() && !req.is_null() {
+    if super::on_fiber() && !req.is_null() {
         // SAFETY: the caller's contract.
         return match duration(unsafe { &*req }) {
             Some(d) => sleep_fiber(d),
@@ -293,7 +293,7 @@ pub(crate) unsafe extern "C" fn clock_nanosleep(
     rem: *mut libc::timespec,
 ) -> c_int {
     let clocks = [libc::CLOCK_REALTIME, libc::CLOCK_MONOTONIC, libc::CLOCK_BOOTTIME, libc::CLOCK_TAI];
-    if fiber::in_fiber() && !req.is_null() && clocks.contains(&clock) {
+    if super::on_fiber() && !req.is_null() && clocks.contains(&clock) {
         // SAFETY: the caller's contract.
         let Some(d) = duration(unsafe { &*req }) else { return libc::EINVAL };
         let d = if flags & libc::TIMER_ABSTIME != 0 {

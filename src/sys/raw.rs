@@ -306,3 +306,9 @@ pub(crate) unsafe fn msg_nowait(
     // SAFETY: `msg` points at the caller's iovecs and lives across the call.
     unsafe { call(nr, args) }
 }
+
+/// Registers `f` to run in the child of every later `fork`.
+pub(crate) fn at_fork_child(f: extern "C" fn()) {
+    // SAFETY: a plain function pointer; no prepare or parent handler.
+    let _ = unsafe { libc::pthread_atfork(None, None, Some(f)) };
+}
