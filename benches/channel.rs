@@ -11,7 +11,7 @@
 //! - `tokio mpsc/...`: two tasks, unbounded channels, on a current-thread
 //!   runtime and on a two-worker multi-thread runtime.
 //!
-//! `cargo bench --bench channel`
+//! `cargo bench -p fiberio-benches --bench channel`
 //!
 //! Issue 4's goal: a same-worker round trip at least 10x faster than
 //! std's thread↔thread.

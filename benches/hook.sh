@@ -21,9 +21,9 @@ bin() { # cargo bench args -> the bench executable
   cargo bench "$@" --no-run --message-format=json 2>/dev/null |
     grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | tail -1
 }
-echo_bin=$(bin --bench hook_echo --features hook)
-plain_off=$(bin --bench hook_plain)
-plain_on=$(bin --bench hook_plain --features hook)
+echo_bin=$(bin -p fiberio-benches --bench hook_echo --features hook)
+plain_off=$(bin -p fiberio-benches --bench hook_plain)
+plain_on=$(bin -p fiberio-benches --bench hook_plain --features hook)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 worker_ir() { # server requests-per-connection -> instructions of the busiest thread

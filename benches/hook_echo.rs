@@ -3,7 +3,8 @@
 //! `fiberio::net`, in one run. The goal: the std server costs at
 //! most 1.05x the fiberio::net one.
 //!
-//! `cargo bench --bench hook_echo --features hook` (or `benches/hook.sh`)
+//! `cargo bench -p fiberio-benches --bench hook_echo --features hook` (or
+//! `benches/hook.sh`)
 //!
 //! One worker serves 16 connections, each a closed loop of 32-byte
 //! requests and replies from a plain client thread. The server's CPU time

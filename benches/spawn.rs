@@ -3,7 +3,7 @@
 //! spawn+join, in the same run. Each loop runs *inside* its runtime (a
 //! fiber; a tokio task), as a server's accept loop would.
 //!
-//! `cargo bench --bench spawn`
+//! `cargo bench -p fiberio-benches --bench spawn`
 //!
 //! DESIGN.md section 5: fiberio at most 0.5x tokio, at least 50x cheaper
 //! than a thread.

@@ -3,7 +3,7 @@
 //! trim policy in `src/stack/pool.rs` (quoted in `src/stack/mod.rs`).
 //!
 //! ```text
-//! cargo bench --bench stack_pool
+//! cargo bench -p fiberio-benches --bench stack_pool
 //! ```
 
 use std::hint::black_box;

@@ -1,7 +1,7 @@
 //! Context-switch cost: a `yield_now` round trip between two fibers on one
 //! worker, next to a raw corosensei resume+suspend, in the same run.
 //!
-//! `cargo bench --bench switch`
+//! `cargo bench -p fiberio-benches --bench switch`
 //!
 //! - `corosensei/resume+suspend`: the floor — one switch in, one out.
 //! - `fiberio/yield_now round trip (2 fibers)`: fiber A yields, the worker

@@ -1,14 +1,14 @@
 //! `fiberio::sync::Mutex` against `std::sync::Mutex`, in one run.
 //!
-//! `cargo bench --bench sync`
+//! `cargo bench -p fiberio-benches --bench sync`
 //!
 //! - `mutex/uncontended/*`: one lock+unlock with nobody else around — on a
 //!   fiber and on a plain thread — next to std's.
 //! - `mutex/contended/*`: one iteration is one lock/increment/unlock by
 //!   one of N = 8 participants hammering one lock: fiberio fibers spread
 //!   over 2 workers, next to std's mutex between 2 and between 8 threads.
-//!   Our lock is a strict FIFO hand-off (each contended acquisition is a
-//!   switch to the next waiter); std's lets the releaser barge back in.
+//!   Our lock lets a running locker barge in, like std's, and switches to
+//!   FIFO hand-off only for a waiter that has waited over 1 ms.
 //!
 //! At the end it prints each case's median (criterion's estimate), the
 //! ratios to std, and the per-participant share of acquisitions in a
@@ -161,7 +161,10 @@ fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
 }
 
 fn median_ns(name: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    // Criterion writes to the workspace's target directory; a bench runs in
+    // its package's directory, `benches/`.
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
     let path = format!("{dir}/criterion/{}/new/estimates.json", name.replace('/', "_"));
     let text = std::fs::read_to_string(&path).ok()?;
     let at = text.find("\"median\"")?;

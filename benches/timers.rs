@@ -1,6 +1,6 @@
 //! Per-worker timers (`fiberio::__bench::Timers`) against a `BTreeMap`
 //! baseline (the placeholder they replaced), in one run:
-//! `cargo bench --bench timers`.
+//! `cargo bench -p fiberio-benches --bench timers`.
 //!
 //! - `insert_cancel/{impl}/{pattern}/{pending}`: arm one timer and cancel
 //!   one, with 0, 10k or 1M others pending. Patterns: `const` arms at "now +

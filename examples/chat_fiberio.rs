@@ -16,7 +16,8 @@
 //! ```
 //!
 //! `--exit-after-clients N` accepts N clients, then exits once all of them
-//! have left (`tests/chat.rs` runs the server that way).
+//! have left (`tests/chat.rs` runs the server that way). Anything else on
+//! the command line is refused with a usage message.
 
 use fiberio::net::{TcpListener, TcpStream};
 use fiberio::spawn;
@@ -29,17 +30,50 @@ use std::sync::Arc;
 /// The clients connected now: a number and the connection to write to.
 type Clients = Mutex<Vec<(usize, TcpStream)>>;
 
-fn main() -> io::Result<()> {
+const USAGE: &str = "usage: chat [--addr HOST:PORT] [--exit-after-clients N]";
+
+/// What the command line asked for.
+struct Options {
+    addr: String,
+    exit_after: Option<usize>,
+}
+
+/// Parses the command line, or says what is wrong with it.
+fn options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options { addr: "127.0.0.1:7000".to_string(), exit_after: None };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--addr" => o.addr = value?.clone(),
+            "--exit-after-clients" => {
+                let n = value?;
+                o.exit_after =
+                    Some(n.parse().map_err(|_| format!("{flag} {n:?} is not a number of clients"))?);
+            }
+            _ => return Err(format!("unknown argument {flag:?}")),
+        }
+    }
+    Ok(o)
+}
+
+fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let addr = flag(&args, "--addr").unwrap_or("127.0.0.1:7000");
-    let exit_after = flag(&args, "--exit-after-clients").map(|n| n.parse().expect("a number of clients"));
-    run(addr, exit_after, |bound| println!("{bound}"))
+    let o = options(&args).unwrap_or_else(|problem| {
+        eprintln!("chat: {problem}\n{USAGE}");
+        std::process::exit(2);
+    });
+    if let Err(e) = run(&o.addr, o.exit_after, |bound| println!("{bound}")) {
+        eprintln!("chat: error: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// Serves on `addr`, calling `ready` with the bound address; with
 /// `exit_after = Some(n)`, returns once n clients came and left.
 pub fn run(addr: &str, exit_after: Option<usize>, ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
+    let listener = TcpListener::bind(addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     ready(listener.local_addr()?);
     let clients = Arc::new(Clients::default());
     let (tx, rx) = mpsc::channel::<String>();
@@ -90,9 +124,4 @@ fn broadcast(rx: mpsc::Receiver<String>, clients: &Clients) {
         let line = format!("{message}\n");
         clients.lock().unwrap().retain_mut(|(_, stream)| stream.write_all(line.as_bytes()).is_ok());
     }
-}
-
-/// The value after `name` on the command line.
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }

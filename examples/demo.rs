@@ -1,7 +1,8 @@
 //! The runtime on its defaults: many fibers doing real work and sleeping,
 //! and a report of what ran where.
 //!
-//! `cargo run --release --example demo [-- <fibers>]` (default 20,000)
+//! `cargo run --release --example demo [-- <fibers>]` (default 20,000;
+//! a whole number from 1 up)
 //!
 //! Each fiber checks a range of numbers for primes (CPU work), sleeps a few
 //! milliseconds (a timer, parking only the fiber), and does it again. One
@@ -15,10 +16,41 @@ fn is_prime(n: u64) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
+const USAGE: &str = "usage: demo [FIBERS]   (a whole number from 1 up; default 20000)";
+
+/// The fiber count from the command line, or a usage message.
+fn fibers_arg() -> Result<u64, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(20_000),
+        [n] => match n.parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!("{n:?} is not a number of fibers")),
+        },
+        _ => Err(format!("expected at most one argument, got {}", args.len())),
+    }
+}
+
 fn main() {
-    let fibers: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let rt = fiberio::Runtime::new().expect("a runtime on the defaults");
-    println!("fiberio demo: {fibers} fibers on {} workers (FIBERIO_WORKERS overrides)", rt.workers());
+    let fibers = fibers_arg().unwrap_or_else(|problem| {
+        eprintln!("demo: {problem}\n{USAGE}");
+        std::process::exit(2);
+    });
+    if let Err(e) = run(fibers) {
+        eprintln!("demo: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(fibers: u64) -> std::io::Result<()> {
+    let rt = fiberio::Runtime::new()?;
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    let workers = rt.workers() as u64;
+    println!(
+        "fiberio demo: {fibers} fiber{} on {workers} worker{} (FIBERIO_WORKERS overrides)",
+        s(fibers),
+        s(workers)
+    );
     let start = Instant::now();
     let results = rt.block_on(|| {
         let handles: Vec<_> = (0..fibers)
@@ -72,4 +104,5 @@ fn main() {
             m.polls_blocking
         );
     }
+    Ok(())
 }

@@ -9,9 +9,28 @@ use std::io;
 
 use fiberio::net::TcpListener;
 
-fn main() -> io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7777".to_string());
-    let listener = TcpListener::bind(&addr)?;
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = match args.as_slice() {
+        [] => "127.0.0.1:7777",
+        [addr] if !addr.starts_with('-') => addr.as_str(),
+        _ => {
+            eprintln!(
+                "echo_server: expected at most one argument, an address\nusage: echo_server [HOST:PORT]"
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(addr) {
+        eprintln!("echo_server: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Serves `addr` until the process is killed.
+fn run(addr: &str) -> io::Result<()> {
+    let listener = TcpListener::bind(addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("echo_server: listening on {}", listener.local_addr()?);
     fiberio::spawn(move || {
         for stream in listener.incoming() {

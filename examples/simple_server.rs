@@ -26,7 +26,7 @@
 //! target/release/examples/simple_server --mode client --seconds 8
 //! ```
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -48,8 +48,11 @@ fn options() -> Options {
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
-        let number =
-            |v: String| v.parse().unwrap_or_else(|_| usage(&format!("{flag}: {v:?} is not a number")));
+        // Every number is a count of something the run needs at least one of.
+        let number = |v: String| match v.parse() {
+            Ok(n) if n >= 1 => n,
+            _ => usage(&format!("{flag} {v:?} is not a whole number from 1 up")),
+        };
         match flag.as_str() {
             "--mode" => o.mode = value(),
             "--addr" => o.addr = Some(value()),
@@ -57,13 +60,18 @@ fn options() -> Options {
             "--seconds" => o.seconds = number(value()) as u64,
             "--request" => o.request = number(value()),
             "--reply" => o.reply = number(value()),
-            _ => usage(&format!("unknown option {flag}")),
+            _ => usage(&format!("unknown option {flag:?}")),
         }
     }
     if !["both", "server", "client"].contains(&o.mode.as_str()) {
-        usage(&format!("--mode {} is not one of both, server, client", o.mode));
+        usage(&format!("--mode {:?} is not one of both, server, client", o.mode));
     }
     o
+}
+
+/// `n thing` or `n things`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
 }
 
 fn usage(problem: &str) -> ! {
@@ -112,26 +120,36 @@ fn run_server(listener: TcpListener, workers: usize, request: usize, reply: usiz
 }
 
 /// Runs `clients` client fibers against `addr` until `stop`; returns how
-/// many requests completed.
-fn run_clients(addr: SocketAddr, clients: usize, request: usize, reply: usize, stop: Arc<AtomicBool>) -> u64 {
+/// many requests completed, or the first client's error.
+fn run_clients(
+    addr: SocketAddr,
+    clients: usize,
+    request: usize,
+    reply: usize,
+    stop: Arc<AtomicBool>,
+) -> io::Result<u64> {
     let handles: Vec<_> = (0..clients)
         .map(|_| {
             let stop = stop.clone();
-            fiberio::spawn(move || {
-                let mut s = TcpStream::connect(addr).expect("client connect");
-                s.set_nodelay(true).unwrap();
+            fiberio::spawn(move || -> io::Result<u64> {
+                let context =
+                    |what: &str, e: io::Error| io::Error::new(e.kind(), format!("{what} {addr}: {e}"));
+                let mut s = TcpStream::connect(addr).map_err(|e| context("cannot connect to", e))?;
+                s.set_nodelay(true)?;
                 let (req, mut rep) = (vec![b'q'; request], vec![0; reply]);
                 let mut done = 0u64;
                 while !stop.load(Relaxed) {
-                    s.write_all(&req).expect("client write");
-                    s.read_exact(&mut rep).expect("client read");
+                    s.write_all(&req).map_err(|e| context("writing to", e))?;
+                    s.read_exact(&mut rep).map_err(|e| context("reading from", e))?;
                     done += 1;
                 }
-                done
+                Ok(done)
             })
         })
         .collect();
-    handles.into_iter().map(|h| h.join().expect("a client fiber failed")).sum()
+    let results: Vec<io::Result<u64>> =
+        handles.into_iter().map(|h| h.join().expect("a client fiber panicked")).collect();
+    results.into_iter().sum()
 }
 
 /// Process-wide CPU time and context switches so far.
@@ -172,15 +190,25 @@ fn report(
 
 fn main() {
     let o = options();
-    let rt = fiberio::Runtime::new().expect("a runtime on the defaults");
+    if let Err(e) = run(o) {
+        eprintln!("simple_server: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(o: Options) -> io::Result<()> {
+    let rt = fiberio::Runtime::new()?;
+    let workers = count(rt.workers(), "worker");
     let seconds = Duration::from_secs(o.seconds);
+    let bind = |addr: &str| {
+        TcpListener::bind(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
+    };
     match o.mode.as_str() {
         "server" => {
             let addr = o.addr.as_deref().unwrap_or("127.0.0.1:7878");
             let served = Arc::new(AtomicU64::new(0));
-            let listener =
-                TcpListener::bind(addr).unwrap_or_else(|e| usage(&format!("cannot listen on {addr}: {e}")));
-            println!("simple_server: serving {addr} on {} workers for {seconds:?}", rt.workers());
+            let listener = bind(addr)?;
+            println!("simple_server: serving {addr} on {workers} for {seconds:?}");
             let (s, workers, (req, rep)) = (served.clone(), rt.workers(), (o.request, o.reply));
             rt.block_on(move || run_server(listener, workers, req, rep, s));
             let (start, before) = (Instant::now(), usage_now());
@@ -203,17 +231,16 @@ fn main() {
             });
             let (start, before) = (Instant::now(), usage_now());
             let (clients, req, rep) = (o.clients, o.request, o.reply);
-            let done = rt.block_on(move || run_clients(addr, clients, req, rep, stop));
+            let done = rt.block_on(move || run_clients(addr, clients, req, rep, stop))?;
             report("client", done, start.elapsed(), &rt, before);
         }
         _ => {
-            let listener = TcpListener::bind(o.addr.as_deref().unwrap_or("127.0.0.1:0")).expect("bind");
-            let addr = listener.local_addr().unwrap();
+            let listener = bind(o.addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+            let addr = listener.local_addr()?;
             println!(
-                "simple_server: {} workers, {} client fibers over loopback to {addr}, {} s, {}-byte requests, {}-byte replies",
-                rt.workers(),
-                o.clients,
-                o.seconds,
+                "simple_server: {workers}, {} over loopback to {addr}, {}, {}-byte requests, {}-byte replies",
+                count(o.clients, "client fiber"),
+                count(o.seconds as usize, "second"),
                 o.request,
                 o.reply
             );
@@ -227,9 +254,10 @@ fn main() {
                 st.store(true, Relaxed);
             });
             let (start, before) = (Instant::now(), usage_now());
-            let done = rt.block_on(move || run_clients(addr, o.clients, req, rep, stop));
+            let done = rt.block_on(move || run_clients(addr, o.clients, req, rep, stop))?;
             report("server and clients in one process", done, start.elapsed(), &rt, before);
             assert_eq!(done, served.load(Relaxed), "every request answered is counted by the server");
         }
     }
+    Ok(())
 }

@@ -47,6 +47,74 @@
 //! assert_eq!(sum, 4950);
 //! ```
 //!
+//! # Getting started
+//!
+//! In `Cargo.toml`, with this repository checked out next to your project
+//! (or `git = "<its URL>"` in place of `path`):
+//!
+//! ```toml
+//! [dependencies]
+//! fiberio = { path = "../fiberio" }
+//! ```
+//!
+//! A TCP echo server in blocking style: one fiber per connection, each
+//! parked in `read` until its client sends, while the worker runs the
+//! others. [`net`] mirrors `std::net` (and [`os::unix::net`] std's Unix
+//! sockets), so porting thread-per-connection code is mostly a change of
+//! `use` lines.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use fiberio::net::{TcpListener, TcpStream};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let addr = listener.local_addr()?;
+//! fiberio::spawn(move || {
+//!     for stream in listener.incoming() {
+//!         let stream = stream.unwrap();
+//!         // Copy what the client sends back to it, on a fiber of its own.
+//!         fiberio::spawn(move || std::io::copy(&mut &stream, &mut &stream));
+//!     }
+//! });
+//!
+//! // Clients on fibers too; outside a fiber the same calls block the thread.
+//! let clients: Vec<_> = (0..10u8)
+//!     .map(|i| fiberio::spawn(move || -> std::io::Result<u8> {
+//!         let mut s = TcpStream::connect(addr)?;
+//!         s.write_all(&[i])?;
+//!         let mut reply = [0];
+//!         s.read_exact(&mut reply)?;
+//!         Ok(reply[0])
+//!     }))
+//!     .collect();
+//! for (i, h) in clients.into_iter().enumerate() {
+//!     assert_eq!(h.join().unwrap()?, i as u8);
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Runtimes
+//!
+//! [`spawn`] from a plain thread uses the global runtime, started on first
+//! use with one worker per core; the `FIBERIO_WORKERS` environment
+//! variable sets its worker count and `FIBERIO_STALL_WARNING_MS` its stall
+//! warning (a bad value is an error naming the variable). Its counters are
+//! [`Runtime::global_metrics`]. Build a [`Runtime`] of your own
+//! ([`Runtime::builder`]) to choose workers, stack size and stall
+//! threshold, to run a closure with [`Runtime::block_on`], to read its
+//! [`Runtime::metrics`], or to shut it down cleanly.
+//!
+//! # Examples
+//!
+//! In the repository's `examples/`: `simple_server` (the Mio paper's
+//! SimpleServer with its own load, and what the runtime did per request:
+//! `cargo run --release --example simple_server`), `demo` (20,000 fibers
+//! doing CPU work and sleeping), `echo_server`, `chat_std` and
+//! `chat_fiberio` (a thread-per-connection chat server and its port to
+//! fibers), `stack_usage` and `switch_loop`.
+//!
+//! # Fibers and `Send`
+//!
 //! A fiber's closure must be `Send` (it may start on another worker), but
 //! once running it never moves, which is why `spawn` is safe and a fiber
 //! may keep `!Send` values across blocking calls:
@@ -83,6 +151,7 @@ mod blocking;
 mod chan;
 mod fiber;
 pub mod fs;
+pub mod future;
 #[cfg(feature = "hook")]
 mod hook;
 pub mod io;

@@ -3,6 +3,7 @@
 //! directory of its own so it never disturbs this build. Each model must
 //! pass on the runtime's protocol and catch its broken variant.
 
+use std::io::Write;
 use std::process::Command;
 
 /// The `#[test]`s in `loom-tests/tests/`: models, broken variants, user
@@ -22,6 +23,13 @@ fn declared_models(root: &str) -> usize {
 fn loom_models_pass_and_catch_their_broken_variants() {
     let root = env!("CARGO_MANIFEST_DIR");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Straight to stderr, past libtest's capture: the nested build is silent
+    // and, cold, takes about a minute (README, "Running the tests").
+    let _ = writeln!(
+        std::io::stderr(),
+        "tests/loom.rs: building fiberio with --cfg loom in target/loom and running the loom models \
+         of loom-tests/ (a minute or more on a cold build; the output comes when it ends)"
+    );
     let out = Command::new(cargo)
         .args(["test", "-p", "loom-tests", "--release", "--", "--test-threads=1"])
         .env("RUSTFLAGS", "--cfg loom")

@@ -178,7 +178,10 @@ fn a_bad_threshold_is_rejected_with_what_to_change() {
     let tiny = Some(Duration::from_micros(10));
     let err = fiberio::Runtime::builder().stall_threshold(tiny).build().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    assert!(err.to_string().contains("pass at least 1 ms"), "{err}");
+    assert!(
+        err.to_string().contains("(from `stall_threshold`) would report ordinary fiber runs; pass from 1 ms"),
+        "{err}"
+    );
 }
 
 /// Names of this process's threads (`/proc/self/task/*/comm`).

@@ -1,15 +1,11 @@
 //! Unix-domain streams and datagrams between fibers, and from a plain thread.
 
+mod util;
+
 use std::io::{Read, Write};
 
 use fiberio::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-
-fn temp_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("fiberio-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("sock")
-}
+use util::temp_socket_path as temp_path;
 
 #[test]
 fn a_stream_pair_carries_a_megabyte_each_way() {

@@ -241,10 +241,21 @@ pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> 
 /// Yields the running fiber (a cancellation point); `false` off a fiber.
 /// While shutdown unwinds fibers it returns at once.
 pub(crate) fn yield_running() -> bool {
-    let Some((task, ctx)) = running() else {
+    let Some((task, _)) = running() else {
         return false;
     };
     super::cancel::check(task);
+    yield_running_uncancelled()
+}
+
+/// Yields the running fiber, not a cancellation point: for a yield the
+/// caller did not ask for (the spawn budget, `sched::runtime`), which must
+/// not unwind. `false` off a fiber; returns at once while shutdown unwinds
+/// fibers.
+pub(crate) fn yield_running_uncancelled() -> bool {
+    let Some((_, ctx)) = running() else {
+        return false;
+    };
     if !ctx.is_unwinding() {
         ctx.suspend(Request::Yield);
     }

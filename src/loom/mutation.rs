@@ -33,8 +33,9 @@ pub enum Mutation {
     MutexCancelKeepsWake,
     /// `RwLock`: a newcomer reader ignores a writer holding the lock.
     RwLockReaderIgnoresWriter,
-    /// `RwLock`: a waiter that leaves (cancelled) does not re-grant, so
-    /// those queued behind it are not admitted.
+    /// `RwLock`: a waiter that leaves (cancelled) neither gives back what
+    /// its wait got it nor wakes the next waiter, so those queued behind
+    /// it are never admitted.
     RwLockLeaveNoGrant,
     /// `Semaphore`: a cancelled acquirer keeps a grant it got at the same
     /// moment instead of giving it back.
@@ -57,6 +58,11 @@ pub enum Mutation {
     SelectLostWakeKeepsGrant,
     /// `JoinSlot::register` reclaims its slot with a load and a store.
     JoinSlotReclaimByStore,
+
+    // future/ (race 13)
+    /// A `block_on` wait registers its waiter without re-checking for a
+    /// wake that came before.
+    SignalNoRecheck,
 
     // sched/ (races 7, 8; the worker's commit and shutdown)
     /// `SleepState::prepare_sleep` re-checks for work before announcing.

@@ -41,8 +41,9 @@ pub(crate) fn each_addr<A: ToSocketAddrs, T>(
     })?
 }
 
-/// `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`,
-/// `From` std's type and back, and `Debug`, for a socket type of this module
+/// `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>` and
+/// back, `From` std's type and back, `From<socket2::Socket>` and back, and
+/// `Debug`, for a socket type of this module
 /// that has `io` and `inner` fields.
 macro_rules! fd_conversions {
     ($ty:ident, $std:ty) => {
@@ -103,6 +104,30 @@ macro_rules! fd_conversions {
                 // Only fails on an fd that is not open, which `inner` is.
                 let _ = inner.set_nonblocking(false);
                 inner
+            }
+        }
+
+        impl From<$ty> for std::os::fd::OwnedFd {
+            /// Leaves the reactor and returns the fd in blocking mode, as
+            /// std's socket would hold it; the fd stays open.
+            fn from(socket: $ty) -> Self {
+                Self::from(<$std>::from(socket))
+            }
+        }
+
+        impl From<socket2::Socket> for $ty {
+            /// Puts the socket in non-blocking mode and under the reactor,
+            /// as `From` std's type does (same panics).
+            fn from(socket: socket2::Socket) -> Self {
+                Self::from(<$std>::from(socket))
+            }
+        }
+
+        impl From<$ty> for socket2::Socket {
+            /// Leaves the reactor and restores blocking mode, as `From` for
+            /// std's type does.
+            fn from(socket: $ty) -> Self {
+                Self::from(<$std>::from(socket))
             }
         }
 

@@ -230,6 +230,46 @@ impl UdpSocket {
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         self.inner.set_multicast_ttl_v4(ttl)
     }
+
+    /// Whether IPv4 multicast datagrams sent from this socket loop back to
+    /// the local host (`IP_MULTICAST_LOOP`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.inner.multicast_loop_v4()
+    }
+
+    /// The time-to-live of IPv4 multicast datagrams sent from this socket
+    /// (`IP_MULTICAST_TTL`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.inner.multicast_ttl_v4()
+    }
+
+    /// Sets whether IPv6 multicast datagrams sent from this socket loop
+    /// back to the local host (`IPV6_MULTICAST_LOOP`).
+    ///
+    /// # Errors
+    ///
+    /// As std (an IPv4 socket, for one).
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.inner.set_multicast_loop_v6(on)
+    }
+
+    /// Whether IPv6 multicast datagrams sent from this socket loop back to
+    /// the local host (`IPV6_MULTICAST_LOOP`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.inner.multicast_loop_v6()
+    }
 }
 
 super::std_api::fd_conversions!(UdpSocket, std::net::UdpSocket);

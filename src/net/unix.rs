@@ -57,6 +57,19 @@ impl UnixListener {
         Self::from_nonblocking(inner)
     }
 
+    /// Binds to `addr` (std's `bind_addr`): a path, or on Linux an
+    /// abstract name; the address of another socket
+    /// ([`local_addr`](Self::local_addr)) works too.
+    ///
+    /// # Errors
+    ///
+    /// As std (`AddrInUse`, ...).
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<Self> {
+        let inner = std::os::unix::net::UnixListener::bind_addr(addr)?;
+        inner.set_nonblocking(true)?;
+        Self::from_nonblocking(inner)
+    }
+
     /// Accepts a connection, parking the fiber until one arrives.
     ///
     /// # Errors
@@ -108,8 +121,40 @@ impl UnixStream {
     ///
     /// As std (`NotFound`, `ConnectionRefused`, ...).
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<Self> {
+        Self::connect_with(|| std::os::unix::net::UnixStream::connect(path.as_ref()))
+    }
+
+    /// Connects to the socket at `addr` (std's `connect_addr`): a path, or
+    /// on Linux an abstract name (`SocketAddrExt::from_abstract_name`).
+    /// A full listen queue is retried as by [`connect`](Self::connect).
+    ///
+    /// # Errors
+    ///
+    /// As std (`ConnectionRefused`, ...).
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use fiberio::os::unix::net::{UnixListener, UnixStream};
+    ///
+    /// let name = format!("fiberio-doc-connect-addr-{}", std::process::id());
+    /// let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    /// let listener = UnixListener::bind_addr(&addr).unwrap();
+    /// let client = UnixStream::connect_addr(&addr).unwrap();
+    /// let (_server, _) = listener.accept().unwrap();
+    /// assert_eq!(client.peer_addr().unwrap().as_abstract_name(), Some(name.as_bytes()));
+    /// ```
+    pub fn connect_addr(addr: &SocketAddr) -> io::Result<Self> {
+        Self::connect_with(|| std::os::unix::net::UnixStream::connect_addr(addr))
+    }
+
+    /// Runs std's `connect` until the listen queue has room, then puts the
+    /// stream under the reactor.
+    fn connect_with(
+        mut connect: impl FnMut() -> io::Result<std::os::unix::net::UnixStream>,
+    ) -> io::Result<Self> {
         loop {
-            match std::os::unix::net::UnixStream::connect(path.as_ref()) {
+            match connect() {
                 Ok(inner) => {
                     inner.set_nonblocking(true)?;
                     return Self::from_nonblocking(inner);

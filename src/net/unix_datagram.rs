@@ -40,6 +40,16 @@ impl UnixDatagram {
         Self::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
     }
 
+    /// Binds to `addr` (std's `bind_addr`): a path, or on Linux an
+    /// abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<Self> {
+        Self::from_std(std::os::unix::net::UnixDatagram::bind_addr(addr)?)
+    }
+
     /// A socket bound to no address.
     ///
     /// # Errors
@@ -68,6 +78,16 @@ impl UnixDatagram {
         self.inner.connect(path)
     }
 
+    /// Sets the peer for `send` and `recv` to `addr` (std's
+    /// `connect_addr`).
+    ///
+    /// # Errors
+    ///
+    /// As std.
+    pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
+        self.inner.connect_addr(addr)
+    }
+
     /// Receives one datagram and its sender's address.
     ///
     /// # Errors
@@ -93,6 +113,15 @@ impl UnixDatagram {
     /// As std; `WouldBlock` when the write timeout passes.
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
         self.io.run(Dir::Write, self.write_deadline(), || self.inner.send_to(buf, path.as_ref()), |_| false)
+    }
+
+    /// Sends one datagram to `addr` (std's `send_to_addr`).
+    ///
+    /// # Errors
+    ///
+    /// As std; `WouldBlock` when the write timeout passes.
+    pub fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+        self.io.run(Dir::Write, self.write_deadline(), || self.inner.send_to_addr(buf, addr), |_| false)
     }
 
     /// Sends one datagram to the connected peer.

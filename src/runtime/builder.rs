@@ -91,11 +91,13 @@ impl RuntimeBuilder {
     ///
     /// # Errors
     ///
-    /// `InvalidInput`, with a message that says what to change, for 0 or
-    /// more than 1024 workers, a stack size under the minimum, a stall
-    /// threshold under 1 ms, or an unparsable `FIBERIO_WORKERS` or
-    /// `FIBERIO_STALL_WARNING_MS`; the OS error if a thread, epoll
-    /// instance or eventfd cannot be created.
+    /// `InvalidInput`, with a message that names where the value came
+    /// from (the builder's method or the environment variable) and says
+    /// what to change, for 0 or more than 1024 workers, a stack size under
+    /// the minimum, a stall threshold under 1 ms or over 24 hours, or a
+    /// `FIBERIO_WORKERS` or `FIBERIO_STALL_WARNING_MS` that is not such a
+    /// number; the OS error if a thread, epoll instance or eventfd cannot
+    /// be created.
     pub fn build(self) -> io::Result<Runtime> {
         Ok(Runtime::from_core(self.config.start()?))
     }

@@ -109,6 +109,25 @@ impl Runtime {
         self.core.metrics()
     }
 
+    /// A snapshot of each worker's counters of the global runtime — the
+    /// one [`spawn`](crate::spawn) uses when called from a plain thread —
+    /// indexed by worker; `None` if it has not started (it starts on the
+    /// first such spawn; reading its metrics does not start it) or could
+    /// not start (an invalid `FIBERIO_WORKERS`, for one).
+    ///
+    /// ```
+    /// let h = fiberio::spawn(|| fiberio::sleep(std::time::Duration::from_millis(1)));
+    /// h.join().unwrap();
+    /// let metrics = fiberio::Runtime::global_metrics().expect("spawn started the global runtime");
+    /// let started: u64 = metrics.iter().map(|m| m.started).sum();
+    /// assert!(started >= 1);
+    /// let parks: u64 = metrics.iter().map(|m| m.parks).sum();
+    /// assert!(parks >= 1, "the sleep parked its fiber");
+    /// ```
+    pub fn global_metrics() -> Option<Vec<WorkerMetrics>> {
+        crate::sched::global_if_started().map(RuntimeCore::metrics)
+    }
+
     /// Stops the runtime: every worker unwinds its fibers and exits; this
     /// returns once they have (see the type's docs). Dropping the runtime
     /// does the same.

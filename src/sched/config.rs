@@ -6,7 +6,7 @@ use std::io;
 use std::time::Duration;
 
 use super::runtime::RuntimeCore;
-use super::stall::{DEFAULT_STALL_THRESHOLD, MIN_STALL_THRESHOLD};
+use super::stall::{DEFAULT_STALL_THRESHOLD, MAX_STALL_THRESHOLD, MIN_STALL_THRESHOLD};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 
 /// The most workers a runtime accepts; more is surely a mistake.
@@ -27,32 +27,29 @@ pub(crate) struct Config {
 
 impl Config {
     /// Checks the configuration and starts the workers (see
-    /// `RuntimeBuilder::build` for the errors).
+    /// `RuntimeBuilder::build` for the errors). An error names what the
+    /// value came from: the builder's method, or the environment variable.
     pub(crate) fn start(self) -> io::Result<RuntimeCore> {
         let workers = match self.workers {
-            Some(n) => n,
+            Some(n) => check_workers(
+                n,
+                &format!("`workers({n})`"),
+                "pass a count in that range to `workers`, or leave it unset for one per core",
+            )?,
             None => default_workers()?,
         };
-        if workers == 0 || workers > MAX_WORKERS {
-            return Err(invalid(format!(
-                "fiberio: a runtime needs at least 1 worker and at most {MAX_WORKERS} (got {workers}); \
-                 pass a count in that range to `workers`, or leave it unset for one per core"
-            )));
-        }
         let stack_size = match self.stack_size {
             Some(size) => stack::check_size(size)?,
             None => DEFAULT_STACK_SIZE,
         };
         let stall = match self.stall_threshold {
-            Some(threshold) => threshold.filter(|t| !t.is_zero()),
+            Some(threshold) => check_stall(
+                threshold.filter(|t| !t.is_zero()),
+                "`stall_threshold`",
+                "pass from 1 ms to 24 hours to `stall_threshold`, or None to turn the stall warning off",
+            )?,
             None => default_stall_threshold()?,
         };
-        if let Some(t) = stall.filter(|t| *t < MIN_STALL_THRESHOLD) {
-            return Err(invalid(format!(
-                "fiberio: a stall threshold of {t:?} would report ordinary fiber runs; pass at least \
-                 1 ms to `stall_threshold`, or None to turn the stall warning off"
-            )));
-        }
         let name = self.name.as_deref().unwrap_or("fiberio-worker");
         RuntimeCore::start(workers, stack_size, stall, name)
     }
@@ -62,18 +59,46 @@ fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
+/// `n` if it is a worker count a runtime accepts; else an error naming
+/// `origin`, where the count came from, and ending with `fix`.
+fn check_workers(n: usize, origin: &str, fix: &str) -> io::Result<usize> {
+    if n == 0 || n > MAX_WORKERS {
+        return Err(invalid(format!(
+            "fiberio: {origin} asks for {n} workers, but a runtime needs at least 1 worker and \
+             at most {MAX_WORKERS}; {fix}"
+        )));
+    }
+    Ok(n)
+}
+
+/// `threshold` if it is a stall threshold a runtime accepts (or `None`:
+/// off), set through `origin`; else an error ending with `fix`.
+fn check_stall(threshold: Option<Duration>, origin: &str, fix: &str) -> io::Result<Option<Duration>> {
+    match threshold {
+        Some(t) if t < MIN_STALL_THRESHOLD => Err(invalid(format!(
+            "fiberio: a stall threshold of {t:?} (from {origin}) would report ordinary fiber runs; {fix}"
+        ))),
+        Some(t) if t > MAX_STALL_THRESHOLD => Err(invalid(format!(
+            "fiberio: a stall threshold of {t:?} (from {origin}) is over the maximum of {} hours; {fix}",
+            MAX_STALL_THRESHOLD.as_secs() / 3600
+        ))),
+        _ => Ok(threshold),
+    }
+}
+
 /// `FIBERIO_WORKERS` if set, else the number of cores.
 fn default_workers() -> io::Result<usize> {
+    let fix = format!(
+        "set {WORKERS_ENV} to a whole number from 1 to {MAX_WORKERS}, or unset it for one worker per core"
+    );
     match std::env::var(WORKERS_ENV) {
-        Ok(value) => value.trim().parse::<usize>().map_err(|_| {
-            invalid(format!(
-                "fiberio: {WORKERS_ENV}={value:?} is not a worker count; set it to a whole number \
-                 from 1 to {MAX_WORKERS}, or unset it for one worker per core"
-            ))
-        }),
-        Err(std::env::VarError::NotUnicode(value)) => Err(invalid(format!(
-            "fiberio: {WORKERS_ENV}={value:?} is not valid unicode; set it to a whole number or unset it"
-        ))),
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(n) => check_workers(n, &format!("{WORKERS_ENV}={value:?}"), &fix),
+            Err(_) => Err(invalid(format!("fiberio: {WORKERS_ENV}={value:?} is not a worker count; {fix}"))),
+        },
+        Err(std::env::VarError::NotUnicode(value)) => {
+            Err(invalid(format!("fiberio: {WORKERS_ENV}={value:?} is not valid unicode; {fix}")))
+        }
         Err(std::env::VarError::NotPresent) => {
             Ok(std::thread::available_parallelism().map_or(1, |n| n.get()))
         }
@@ -87,12 +112,17 @@ fn default_stall_threshold() -> io::Result<Option<Duration>> {
         Err(std::env::VarError::NotPresent) => return Ok(Some(DEFAULT_STALL_THRESHOLD)),
         Err(std::env::VarError::NotUnicode(value)) => format!("{value:?}"),
     };
+    let max_ms = MAX_STALL_THRESHOLD.as_millis();
+    let fix = format!(
+        "set {STALL_ENV} to a whole number of milliseconds from 1 to {max_ms} (0 turns the stall \
+         warning off), or unset it for the default of {}",
+        DEFAULT_STALL_THRESHOLD.as_millis()
+    );
     match value.trim().parse::<u64>() {
         Ok(0) => Ok(None),
-        Ok(ms) => Ok(Some(Duration::from_millis(ms))),
-        Err(_) => Err(invalid(format!(
-            "fiberio: {STALL_ENV}={value:?} is not a number of milliseconds; set it to a whole \
-             number (0 turns the stall warning off), or unset it for the default of 100"
-        ))),
+        Ok(ms) => check_stall(Some(Duration::from_millis(ms)), &format!("{STALL_ENV}={value:?}"), &fix),
+        Err(_) => {
+            Err(invalid(format!("fiberio: {STALL_ENV}={value:?} is not a number of milliseconds; {fix}")))
+        }
     }
 }

@@ -53,6 +53,9 @@ counters! {
     remote_wakes,
     /// Eventfd writes made to wake this worker.
     eventfd_writes,
+    /// Spins: times this worker, out of work, watched its inbox for a
+    /// moment before sleeping.
+    spins,
     /// Timers that fired on this worker.
     timers_fired,
     /// Fiber runs the stall watchdog reported: runs that held this worker

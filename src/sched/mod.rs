@@ -9,6 +9,7 @@
 //! - `fibers`: the slab of coroutines a worker owns; the fiber entry point.
 //! - `context`: which worker runs on this thread.
 //! - `queue`: unstarted fibers, the only thing that moves between workers.
+//! - `spin`: an idle worker's short spin on its inbox before it sleeps.
 //! - `inbox`: wakes from other threads; `idle`: the sleep/notify protocol
 //!   and its glue — the sleep re-check, remote wakes, submit, stealing,
 //!   the shutdown broadcast (no context switch; model-checked by loom).
@@ -28,6 +29,7 @@ mod metrics;
 mod poll;
 pub(crate) mod queue;
 mod runtime;
+mod spin;
 mod stall;
 mod worker;
 
@@ -35,5 +37,5 @@ pub use metrics::WorkerMetrics;
 
 pub(crate) use config::Config;
 pub(crate) use fibers::{Coro, FiberSlot};
-pub(crate) use runtime::{RuntimeCore, RuntimeShared, spawn};
+pub(crate) use runtime::{RuntimeCore, RuntimeShared, global_if_started, spawn};
 pub(crate) use worker::Worker;

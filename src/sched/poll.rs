@@ -24,7 +24,7 @@ use crate::fiber::park::Reason;
 pub(crate) const POLL_INTERVAL: u32 = 61;
 /// How long a worker stays idle before it trims the stacks it used: a
 /// worker that sleeps between requests does not pay the `madvise` calls
-/// (about 1 µs each, `cargo bench --bench stack_pool`) on its latency path.
+/// (about 1 µs each, `cargo bench -p fiberio-benches --bench stack_pool`) on its latency path.
 pub(crate) const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(20);
 /// Events taken from epoll per call.
 pub(super) const EVENTS_PER_POLL: usize = 256;
@@ -96,7 +96,10 @@ impl Worker {
                 self.poll(self.sleep_timeout());
             }
         }
-        workers.end_sleep(&self.shared);
+        if workers.end_sleep(&self.shared) {
+            // Woken by another thread: the next idle moment spins first.
+            self.spin_pays.set(true);
+        }
     }
 
     /// How long a sleeping worker may block: until its next timer.

@@ -14,9 +14,10 @@ use super::fibers::abandon;
 use super::idle::Workers;
 use super::metrics::WorkerMetrics;
 use super::queue::Unstarted;
+use super::spin::Spinners;
 use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
-use crate::fiber::carrier::enter_carrier;
+use crate::fiber::carrier::{enter_carrier, yield_running_uncancelled};
 use crate::fiber::task::{Output, Task};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
@@ -35,6 +36,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) sleepers: AtomicUsize,
     /// Round-robin cursor for fibers spawned from outside the runtime.
     next_remote: AtomicUsize,
+    /// Workers spinning before they sleep, and how many may (`spin.rs`).
+    pub(crate) spinners: Spinners,
 }
 
 impl RuntimeShared {
@@ -94,6 +97,11 @@ impl RuntimeShared {
         let stack = self.alloc_stack(local, size)?;
         let task = Arc::new(Task::new(name, stack.guard(), stack.size()));
         self.submit(local, Unstarted { task: task.clone(), stack, body });
+        // A fiber spawning in a loop yields now and then to its worker's
+        // other fibers (`SPAWN_BUDGET`); not a cancellation point.
+        if local.is_some_and(Worker::spend_spawn_budget) {
+            yield_running_uncancelled();
+        }
         Ok(task)
     }
 
@@ -144,6 +152,7 @@ impl RuntimeCore {
             shutdown: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
+            spinners: Spinners::new(workers),
         });
         let mut core = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
         for index in 0..workers {
@@ -230,6 +239,12 @@ pub(crate) fn global() -> io::Result<&'static RuntimeCore> {
         Ok(rt) => Ok(rt),
         Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
     }
+}
+
+/// The global runtime if it has started (and started without error);
+/// never starts it.
+pub(crate) fn global_if_started() -> Option<&'static RuntimeCore> {
+    GLOBAL.get().and_then(|rt| rt.as_ref().ok())
 }
 
 /// Spawns a fiber (see [`RuntimeShared::spawn`]) on the runtime new

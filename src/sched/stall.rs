@@ -51,6 +51,10 @@ use crate::loom::sync::atomic::{
 pub(crate) const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 /// The smallest threshold a runtime accepts.
 pub(crate) const MIN_STALL_THRESHOLD: Duration = Duration::from_millis(1);
+/// The largest threshold a runtime accepts: a day. The watchdog adds half
+/// the threshold to an `Instant`, which must not overflow, and a run a day
+/// long is no longer a stall to warn about.
+pub(crate) const MAX_STALL_THRESHOLD: Duration = Duration::from_secs(24 * 3600);
 
 /// What a worker publishes about the fiber run in progress.
 #[derive(Debug, Default)]

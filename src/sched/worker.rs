@@ -14,7 +14,9 @@
 //!    inbox and fire due timers, so IO and remote wakes are never starved;
 //! 2. with nothing runnable: poll once without blocking;
 //! 3. still nothing: steal unstarted fibers from another worker;
-//! 4. still nothing: announce sleep, re-check, and block in `epoll_wait`
+//! 4. still nothing: spin for a moment on the inbox, if cross-worker
+//!    wakes have been coming (`spin.rs`);
+//! 5. still nothing: announce sleep, re-check, and block in `epoll_wait`
 //!    until the next timer (`idle.rs` explains why no wake is lost). If
 //!    it used stacks since it last slept, it first blocks at most
 //!    [`IDLE_BEFORE_TRIM`] and, still idle, trims them before blocking on.
@@ -53,6 +55,13 @@ pub(crate) const UNSTARTED_INTERVAL: u32 = 31;
 /// spawn pushes one, so new fibers take their turn in FIFO order with woken
 /// ones. A token whose fiber was stolen is skipped.
 pub(crate) const START_UNSTARTED: u32 = u32::MAX;
+/// Spawns one fiber run may make before the spawner yields to its worker's
+/// other fibers (tokio's cooperative budget is the same size): a loop that
+/// spawns thousands of fibers neither holds up its worker — the fibers it
+/// woke and the ones it spawned wait for it — nor trips the stall warning,
+/// and at most this many of its fibers wait unstarted at a time on its
+/// worker (idle workers steal them meanwhile).
+pub(crate) const SPAWN_BUDGET: u32 = 128;
 /// The part of a worker other threads use.
 #[derive(Debug)]
 pub(crate) struct WorkerShared {
@@ -150,6 +159,12 @@ pub(crate) struct Worker {
     /// off after such a poll found nothing, on again when a poll finds
     /// more than one event (`poll.rs`).
     pub(super) idle_poll: Cell<bool>,
+    /// Whether an idle worker spins before it sleeps: on after a sleep a
+    /// remote wake ended, off after a spin that found nothing (`spin.rs`).
+    pub(super) spin_pays: Cell<bool>,
+    /// The run (its `switches` number) the last local spawn came from, and
+    /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
+    spawn_budget: Cell<(u64, u32)>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -175,6 +190,8 @@ impl Worker {
             stacks: RefCell::new(stacks),
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
+            spin_pays: Cell::new(false),
+            spawn_budget: Cell::new((0, 0)),
         }
     }
 
@@ -202,7 +219,7 @@ impl Worker {
                 continue;
             }
             self.idle_poll.set(false);
-            if self.steal() {
+            if self.steal() || self.spin() {
                 continue;
             }
             self.sleep();
@@ -247,6 +264,16 @@ impl Worker {
         let spilled = queue::push_local(&self.runnext, &self.shared.unstarted, fiber)?;
         self.run_queue.borrow_mut().push_back(START_UNSTARTED);
         Ok(spilled)
+    }
+
+    /// Counts a spawn made by the running fiber: `true` once its run has
+    /// made [`SPAWN_BUDGET`] spawns, when it should yield.
+    pub(crate) fn spend_spawn_budget(&self) -> bool {
+        let run = self.shared.counters.switches.get();
+        let (last, spent) = self.spawn_budget.get();
+        let spent = if last == run { spent.saturating_add(1) } else { 1 };
+        self.spawn_budget.set((run, spent));
+        spent >= SPAWN_BUDGET
     }
 
     /// Turns an unstarted fiber into a coroutine in a slot of this worker.

@@ -35,7 +35,7 @@
 //! # Reuse and RSS
 //!
 //! Costs on this machine (a 2-core VM, where page faults are slow),
-//! `cargo bench --bench stack_pool`, 256 KiB stacks:
+//! `cargo bench -p fiberio-benches --bench stack_pool`, 256 KiB stacks:
 //!
 //! | operation                                        | time     |
 //! |--------------------------------------------------|----------|

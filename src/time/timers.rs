@@ -48,7 +48,7 @@
 //! is 10 levels, each a likely cache miss (the prefetch in `heap` hides
 //! part of it), where an ordered tree pops from its leftmost leaf.
 //!
-//! Medians from `cargo bench --bench timers`, one run on the shared 2-core
+//! Medians from `cargo bench -p fiberio-benches --bench timers`, one run on the shared 2-core
 //! VM, with other jobs loading it (`insert_cancel` is one insert plus one
 //! cancel; `BTreeMap` is the placeholder this replaced):
 //!

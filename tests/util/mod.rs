@@ -20,7 +20,7 @@ pub use hook::{
     Gate, OVERLAPPED, SLOW, answer_http, answer_line, on_one_worker, read_http_head, read_line, slow_server,
     verdict,
 };
-pub use net::{GUARD, kind};
+pub use net::{GUARD, kind, temp_socket_path};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};

@@ -11,3 +11,12 @@ pub const GUARD: Duration = Duration::from_secs(5);
 pub fn kind<T>(r: std::io::Result<T>) -> Result<T, ErrorKind> {
     r.map_err(|e| e.kind())
 }
+
+/// A fresh directory for this test process and `name`, and the path of a
+/// socket in it (removed first if a previous run left it).
+pub fn temp_socket_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fiberio-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("sock")
+}

@@ -3,6 +3,7 @@
 //! (3.0 s one at a time before).
 #![cfg(feature = "hook")]
 
+#[path = "../../tests/util/mod.rs"]
 mod util;
 
 use util::{OVERLAPPED, answer_http, on_one_worker, read_http_head, slow_server, verdict};

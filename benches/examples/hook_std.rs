@@ -7,7 +7,7 @@
 //! Each answer takes 300 ms; on one worker the 10 requests overlap (about
 //! 0.3 s in all) because every blocking libc call parks only its fiber.
 //!
-//! Run: `FIBERIO_WORKERS=1 cargo run --release --example hook_std --features hook`
+//! Run: `FIBERIO_WORKERS=1 cargo run -p fiberio-benches --release --example hook_std --features hook`
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

@@ -3,6 +3,7 @@
 //! reads overlap.
 #![cfg(feature = "hook")]
 
+#[path = "../../tests/util/mod.rs"]
 mod util;
 
 use std::net::TcpListener;

@@ -6,6 +6,7 @@
 //! missing, skips with a message elsewhere).
 #![cfg(feature = "hook")]
 
+#[path = "../../tests/util/mod.rs"]
 mod util;
 
 use std::time::Duration;

@@ -8,6 +8,7 @@
 //! such libraries are for `fiberio::unblock` when they are many.
 #![cfg(feature = "hook")]
 
+#[path = "../../tests/util/mod.rs"]
 mod util;
 
 use std::io::Write;
