@@ -42,5 +42,7 @@ pub(crate) mod eventfd;
 pub(crate) mod fd;
 pub(crate) mod mmap;
 pub(crate) mod poll;
+#[cfg(feature = "hook")]
+pub(crate) mod raw;
 pub(crate) mod signal;
 pub(crate) mod socket;
