@@ -13,6 +13,9 @@
 //!   worker (issue 10's goal: no worse than the channel hand-off above);
 //! - `block_on/ready future`: `block_on` of an already-ready future on a
 //!   fiber, per call (issue 10's goal: at most 50 ns);
+//! - `fiberio/cross worker, spinners N`: the cross-worker case with at most
+//!   N workers spinning before they sleep (`src/sched/spin.rs`; 2 is the
+//!   default on 2 workers, 0 turns the spin off);
 //! - `std::sync::mpsc/thread↔thread`: two OS threads;
 //! - `tokio mpsc/...`: two tasks, unbounded channels, on a current-thread
 //!   runtime and on a two-worker multi-thread runtime.
@@ -63,8 +66,23 @@ fn fiberio_same_worker(c: &mut Criterion) {
 }
 
 fn fiberio_cross_worker(c: &mut Criterion) {
+    cross_worker(c, "ping-pong/fiberio/cross worker", None);
+}
+
+/// The cross-worker ping-pong with at most 0, 1 and 2 spinning workers
+/// (`src/sched/spin.rs`; the default on 2 workers is 2).
+fn fiberio_cross_worker_spinners(c: &mut Criterion) {
+    for max in [0, 1, 2] {
+        cross_worker(c, &format!("ping-pong/fiberio/cross worker, spinners {max}"), Some(max));
+    }
+}
+
+fn cross_worker(c: &mut Criterion, name: &str, spinners: Option<usize>) {
     let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
-    c.bench_function("ping-pong/fiberio/cross worker", |b| {
+    if let Some(max) = spinners {
+        fiberio::__bench::set_max_spinners(&rt, max);
+    }
+    c.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let ((req_tx, req_rx), (rep_tx, rep_rx)) = (mpsc::channel(), mpsc::channel());
             let partner = util::spawn_on(&rt, 1, move || {
@@ -192,6 +210,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .sample_size(30);
     targets = fiberio_same_worker, fiberio_cross_worker, block_on_cross_worker, block_on_ready, std_threads,
-        tokio_current_thread, tokio_multi_thread
+        tokio_current_thread, tokio_multi_thread, fiberio_cross_worker_spinners
 }
 criterion_main!(benches);

@@ -3,6 +3,13 @@
 
 pub use crate::time::timers::{TimerKey, Timers};
 
+/// How many of `rt`'s workers may spin at once before they sleep
+/// (`src/sched/spin.rs`; 0: none), for `benches/channel.rs` to measure the
+/// spin side by side.
+pub fn set_max_spinners(rt: &crate::Runtime, max: usize) {
+    rt.core().shared().spinners.set_max(max);
+}
+
 /// Fiber stacks, for `benches/stack_pool.rs` and `examples/stack_usage.rs`.
 pub mod stack {
     use std::io;

@@ -60,6 +60,11 @@ impl Runtime {
         Self::builder().build()
     }
 
+    /// The scheduler core (for `fiberio::__bench`).
+    pub(crate) fn core(&self) -> &RuntimeCore {
+        &self.core
+    }
+
     pub(crate) fn from_core(core: RuntimeCore) -> Self {
         Self { core }
     }
