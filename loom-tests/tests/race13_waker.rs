@@ -24,7 +24,7 @@ use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 /// once or twice (the second wake of an ended wait must do nothing); the
 /// fiber always finishes.
 fn woken_future(wakes: usize) {
-    loom_tests::check(Some(2), move || {
+    loom_tests::check(Some(3), move || {
         // std's Arc: loom tearing down a failed model drops it, and a loom
         // Arc's drop would touch the model after it is gone.
         let fired = Arc::new(AtomicBool::new(false));
