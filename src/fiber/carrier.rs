@@ -22,8 +22,10 @@ use std::time::Instant;
 
 use corosensei::Yielder;
 
+use super::capture::Capture;
 use super::park::{Reason, Seq};
 use super::task::Task;
+use super::wait_on::{WaitOn, WaitRecord};
 use super::waiter::Waiter;
 use crate::loom::sync::Arc;
 
@@ -34,6 +36,9 @@ pub(crate) enum Request {
     Yield,
     /// Commit my wait `seq` (two-phase park) and run me when it is woken.
     Park(Seq),
+    /// Nothing: I was resumed only to capture my stack (`capture.rs`) and
+    /// am suspended again exactly as before.
+    Captured,
 }
 
 /// The handle a fiber suspends through (it lives on the fiber's stack).
@@ -47,11 +52,19 @@ pub(crate) struct StartedFiber {
     /// Null until the fiber's first run sets it ([`first_run`]); it lives
     /// on the fiber's stack.
     yielder: Cell<*const FiberYielder>,
+    /// What its last wait waited on (`wait_on.rs`); written by [`park`].
+    wait: Cell<WaitRecord>,
 }
 
 impl StartedFiber {
     pub(crate) fn new(task: Arc<Task>) -> Self {
-        Self { task, yielder: Cell::new(std::ptr::null()) }
+        Self { task, yielder: Cell::new(std::ptr::null()), wait: Cell::new(WaitRecord::NONE) }
+    }
+
+    /// What the fiber's last wait waited on; meaningful while its park
+    /// state says it is parked.
+    pub(crate) fn last_wait(&self) -> WaitRecord {
+        self.wait.get()
     }
 }
 
@@ -87,11 +100,18 @@ pub(crate) struct Context {
     running: Cell<*const StartedFiber>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     unwinding: Cell<bool>,
+    /// The capture request and answer of a fiber dump (`capture.rs`).
+    pub(crate) capture: Capture,
 }
 
 impl Context {
     pub(crate) fn new() -> Self {
-        Self { carrier: Cell::new(None), running: Cell::new(std::ptr::null()), unwinding: Cell::new(false) }
+        Self {
+            carrier: Cell::new(None),
+            running: Cell::new(std::ptr::null()),
+            unwinding: Cell::new(false),
+            capture: Capture::default(),
+        }
     }
 
     /// The worker, as it resumes a fiber and as the fiber suspends or
@@ -129,14 +149,23 @@ impl Context {
         )
     }
 
-    /// [`suspend`](Self::suspend) through the fiber's coroutine.
+    /// [`suspend`](Self::suspend) through the fiber's coroutine. A resume
+    /// that only asks for a backtrace is answered here, and the fiber
+    /// suspends again at once, its wait untouched (`capture.rs`).
     #[inline]
     pub(crate) fn suspend_coroutine(&self, request: Request) {
         let yielder = self.running().expect("suspend on a fiber").yielder.get();
         debug_assert!(!yielder.is_null(), "suspend before the fiber's first run");
         // SAFETY: the running fiber's yielder, set by its first run; it
         // lives on the fiber's stack, the stack this code runs on.
-        unsafe { &*yielder }.suspend(request);
+        let yielder = unsafe { &*yielder };
+        yielder.suspend(request);
+        while self.capture.is_requested() {
+            // Read again: the slab may have moved the slot meanwhile.
+            let task = &self.running().expect("resumed on a fiber").task;
+            self.capture.answer(&task.guard);
+            yielder.suspend(Request::Captured);
+        }
     }
 
     /// The fiber, on its first run: records the yielder it suspends
@@ -218,18 +247,20 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     with_running(Arc::clone)
 }
 
-/// The fiber half of a wait: opens it, registers, suspends into the
-/// worker, which commits the park (arming the deadline through the
-/// carrier, which owns the timers), and returns why the wait ended. Must
-/// run on a fiber.
-pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    let (task, ctx) = running().expect("park on a fiber");
+/// The fiber half of a wait on `on`: opens it, registers, records what it
+/// waits on (for the fiber dump), suspends into the worker, which commits
+/// the park (arming the deadline through the carrier, which owns the
+/// timers), and returns why the wait ended. Must run on a fiber.
+pub(crate) fn park(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(Waiter)) -> Reason {
+    let ctx = context().expect("park on a fiber");
+    let fiber = ctx.running().expect("park on a fiber");
     // Our own reference: the worker's slab may grow while we are parked.
-    let task = task.clone();
+    let task = fiber.task.clone();
     let seq = match task.park.begin() {
         Ok(seq) => seq,
         Err(reason) => return reason,
     };
+    fiber.wait.set(WaitRecord { on, deadline });
     register(Waiter::fiber(task.clone(), seq));
     match deadline {
         None => ctx.suspend(Request::Park(seq)),

@@ -18,6 +18,7 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
+use std::panic::Location;
 use std::sync::Arc as StdArc;
 use std::thread;
 
@@ -67,6 +68,9 @@ pub(crate) struct Task {
     /// Set when the fiber starts unwinding because it was cancelled
     /// (`fiber::cancel`); only the fiber itself touches it.
     cancel_unwinding: Cell<bool>,
+    /// Where the fiber was spawned (`#[track_caller]` on the spawn calls),
+    /// for the fiber dump and the stall report.
+    location: &'static Location<'static>,
 }
 
 // Why a `Task` may cross threads: `home` is written once before the fiber
@@ -81,8 +85,14 @@ unsafe impl Send for Task {}
 unsafe impl Sync for Task {}
 
 impl Task {
-    /// A task for a fiber whose stack has guard `guard` and `stack_size` bytes.
-    pub(crate) fn new(name: Option<String>, guard: std::ops::Range<usize>, stack_size: usize) -> Self {
+    /// A task for a fiber spawned at `location`, whose stack has guard
+    /// `guard` and `stack_size` bytes.
+    pub(crate) fn new(
+        name: Option<String>,
+        guard: std::ops::Range<usize>,
+        stack_size: usize,
+        location: &'static Location<'static>,
+    ) -> Self {
         let id = next_id();
         let name: Option<StdArc<str>> = name.map(StdArc::from);
         Self {
@@ -92,7 +102,13 @@ impl Task {
             join: JoinSlot::new(),
             locals: UnsafeCell::new(LocalMap::default()),
             cancel_unwinding: Cell::new(false),
+            location,
         }
+    }
+
+    /// Where the fiber was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
     }
 
     /// The fiber's id, unique in the process.

@@ -220,7 +220,7 @@ pub struct Fiber(Arc<Task>);
 impl Fiber {
     /// A fiber started on worker `worker` of `rt`, in slot `slot`.
     pub fn start(rt: &Runtime, worker: usize, slot: u32) -> Self {
-        let task = Arc::new(Task::new(None, 0..0, 0));
+        let task = Arc::new(Task::new(None, 0..0, 0, std::panic::Location::caller()));
         let scheduler: Arc<dyn Scheduler> = rt.workers[worker].clone();
         task.set_home(Home { scheduler, slot });
         Self(task)

@@ -84,10 +84,11 @@ impl Scheduler for LoomHome {
 pub(crate) fn spawn_fiber(
     name: Option<String>,
     stack_size: Option<usize>,
+    location: &'static std::panic::Location<'static>,
     body: Box<dyn FnOnce() -> Output + Send>,
 ) -> io::Result<Arc<Task>> {
     let size = stack_size.map(stack::check_size).transpose()?.unwrap_or(stack::DEFAULT_STACK_SIZE);
-    let task = Arc::new(Task::new(name, 0..0, size));
+    let task = Arc::new(Task::new(name, 0..0, size, location));
     let fiber = task.clone();
     thread::spawn(move || {
         fiber.set_home(Home { scheduler: Arc::new(LoomHome(thread::current())), slot: 0 });

@@ -70,6 +70,7 @@ impl Runtime {
     ///
     /// When the fiber's stack cannot be mapped; [`Builder::spawn`] returns
     /// that error instead.
+    #[track_caller]
     pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -91,6 +92,7 @@ impl Runtime {
     ///
     /// Resumes the panic if `f` panics, and panics if the runtime shuts
     /// down before `f` finishes or its stack cannot be mapped.
+    #[track_caller]
     pub fn block_on<'a, F, T>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'a,

@@ -60,6 +60,9 @@ pub(crate) struct FiberSlot {
     /// unwinds the newest first, so a fiber in `block_on` outlives the
     /// fiber running its body.
     pub(crate) order: u64,
+    /// When it last suspended (or started), by its worker's coarse clock:
+    /// how long it has been parked or runnable, for the fiber dump.
+    pub(crate) since: std::time::Instant,
 }
 
 impl fmt::Debug for FiberSlot {
@@ -103,6 +106,11 @@ impl Fibers {
         let slot = self.slots[index as usize].take().expect("a live fiber slot");
         self.free.push(index);
         slot
+    }
+
+    /// The slot at `index`, if it is live.
+    pub(crate) fn get(&self, index: u32) -> Option<&FiberSlot> {
+        self.slots.get(index as usize)?.as_ref()
     }
 
     /// Indices of all live slots, the most recently started first.

@@ -17,11 +17,13 @@
 //!   their shutdown, the global runtime; `config`: checking what the user
 //!   set.
 //! - `metrics`: per-worker counters.
+//! - `dump`: the fiber dump, each worker describing its own fibers.
 //! - `stall`: the stall warning — each worker's record of the fiber run in
 //!   progress, and the watchdog thread that reports long runs.
 
 mod config;
 mod context;
+pub(crate) mod dump;
 pub(crate) mod fibers;
 pub(crate) mod idle;
 pub(crate) mod inbox;

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::io;
+use std::panic::Location;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -78,7 +79,8 @@ impl RuntimeShared {
     }
 
     /// Creates a fiber running `body` — named `name`, with a stack of
-    /// `stack_size` bytes or the runtime's default — and queues it.
+    /// `stack_size` bytes or the runtime's default, spawned at `location`
+    /// — and queues it.
     ///
     /// # Errors
     ///
@@ -87,6 +89,7 @@ impl RuntimeShared {
         &self,
         name: Option<String>,
         stack_size: Option<usize>,
+        location: &'static Location<'static>,
         body: Body,
     ) -> io::Result<Arc<Task>> {
         let size = match stack_size {
@@ -95,7 +98,7 @@ impl RuntimeShared {
         };
         let local = self.local_worker();
         let stack = self.alloc_stack(local, size)?;
-        let task = Arc::new(Task::new(name, stack.guard(), stack.size()));
+        let task = Arc::new(Task::new(name, stack.guard(), stack.size(), location));
         self.submit(local, Unstarted { task: task.clone(), stack, body });
         // A fiber spawning in a loop yields now and then to its worker's
         // other fibers (`SPAWN_BUDGET`); not a cancellation point.
@@ -247,9 +250,14 @@ pub(crate) fn global_if_started() -> Option<&'static RuntimeCore> {
 
 /// Spawns a fiber (see [`RuntimeShared::spawn`]) on the runtime new
 /// fibers go to: the current fiber's, else the global one.
-pub(crate) fn spawn(name: Option<String>, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
+pub(crate) fn spawn(
+    name: Option<String>,
+    stack_size: Option<usize>,
+    location: &'static Location<'static>,
+    body: Body,
+) -> io::Result<Arc<Task>> {
     match context::worker() {
-        Some(w) => w.rt.spawn(name, stack_size, body),
-        None => global()?.shared().spawn(name, stack_size, body),
+        Some(w) => w.rt.spawn(name, stack_size, location, body),
+        None => global()?.shared().spawn(name, stack_size, location, body),
     }
 }

@@ -37,6 +37,7 @@
 //! worker one locked instruction per *finished* fiber, none per switch.
 
 use std::io;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::runtime::RuntimeShared;
@@ -93,14 +94,14 @@ impl RunRecord {
         }
     }
 
-    /// Watchdog: the run in progress, 0 if none.
-    fn sample(&self) -> u64 {
+    /// Watchdog (or a fiber dump): the run in progress, 0 if none.
+    pub(super) fn sample(&self) -> u64 {
         self.run.load(Acquire)
     }
 
-    /// Watchdog: the id and name of the fiber of run `run`, if it still
+    /// Watchdog (or a fiber dump): the fiber of run `run`, if it still
     /// runs (module docs).
-    fn inspect(&self, run: u64) -> Option<(u64, Option<String>)> {
+    pub(super) fn inspect(&self, run: u64) -> Option<RunningFiber> {
         self.inspecting.store(true, SeqCst);
         let fiber = (self.run.load(SeqCst) == run).then(|| {
             let task = std::ptr::with_exposed_provenance::<Task>(self.task.load(Acquire));
@@ -108,13 +109,22 @@ impl RunRecord {
             // set, so this address (of run `run` or a later one) belongs
             // to a slot whose retirement waits for `inspecting` to clear.
             let task = unsafe { &*task };
-            (task.id(), task.name().map(String::from))
+            RunningFiber { id: task.id(), name: task.name().map(String::from), location: task.location() }
         });
         self.inspecting.store(false, Release);
         // The run may have ended while we read: then the address read may
         // be a later run's, and that fiber did not stall.
         fiber.filter(|_| self.run.load(SeqCst) == run)
     }
+}
+
+/// What [`RunRecord::inspect`] copies of a running fiber's task.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningFiber {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    /// Where it was spawned.
+    pub(crate) location: &'static Location<'static>,
 }
 
 /// Retires a worker's run record when dropped (see `worker_main`).
@@ -213,22 +223,25 @@ impl Watch {
             return;
         }
         seen.reported = true;
-        if let Some((id, name)) = record.inspect(run) {
+        if let Some(fiber) = record.inspect(run) {
             self.rt.workers[index].counters.stalls.bump_shared();
-            eprintln!("{}", self.message(index, id, name.as_deref(), so_far));
+            eprintln!("{}", self.message(index, &fiber, so_far));
         }
     }
 
-    fn message(&self, index: usize, id: u64, name: Option<&str>, so_far: Duration) -> String {
+    fn message(&self, index: usize, fiber: &RunningFiber, so_far: Duration) -> String {
         format!(
-            "fiberio: fiber '{name}' (id {id}) has run on worker {index} (thread {prefix}-{index}) \
+            "fiberio: fiber '{name}' (id {id}, spawned at {location}) has run on worker {index} \
+             (thread {prefix}-{index}) \
              for at least {ms} ms without yielding or parking, holding up that worker's other \
              fibers: a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
              loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
              fiberio::yield_now() in the loop. \
              (Stall threshold {threshold} ms: FIBERIO_STALL_WARNING_MS or \
              RuntimeBuilder::stall_threshold; 0 or None turns this warning off.)",
-            name = name.unwrap_or("<unnamed>"),
+            name = fiber.name.as_deref().unwrap_or("<unnamed>"),
+            id = fiber.id,
+            location = fiber.location,
             prefix = self.workers,
             ms = so_far.as_millis(),
             threshold = self.threshold.as_millis(),

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
+use super::dump::{ANSWER_DUMP, DumpInbox};
 use super::fibers::{self, FiberSlot, Fibers, abandon, fiber_main};
 use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
@@ -75,6 +76,8 @@ pub(crate) struct WorkerShared {
     pub(crate) counters: Counters,
     /// The fiber run in progress, for the stall watchdog (`stall.rs`).
     pub(crate) run: RunRecord,
+    /// Fiber dumps asked of this worker (`dump.rs`).
+    pub(crate) dumps: DumpInbox,
 }
 
 impl WorkerShared {
@@ -89,6 +92,7 @@ impl WorkerShared {
             sleep: SleepState::new(),
             counters: Counters::default(),
             run: RunRecord::default(),
+            dumps: DumpInbox::default(),
         };
         Ok(shared)
     }
@@ -165,6 +169,10 @@ pub(crate) struct Worker {
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
+    /// The time at the last poll (`gather`): what a fiber suspending now
+    /// records as its `since`, for the fiber dump, with no clock read per
+    /// switch. Behind by at most one poll interval, or one long run.
+    pub(super) clock: Cell<Instant>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -192,6 +200,7 @@ impl Worker {
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
             spawn_budget: Cell::new((0, 0)),
+            clock: Cell::new(Instant::now()),
         }
     }
 
@@ -242,6 +251,7 @@ impl Worker {
                         return Some(self.start(fiber));
                     }
                 }
+                Some(ANSWER_DUMP) => self.answer_dumps(),
                 Some(index) => return Some(index),
                 None => return self.next_unstarted().map(|fiber| self.start(fiber)),
             }
@@ -281,7 +291,7 @@ impl Worker {
         let Unstarted { task, stack, body } = fiber;
         let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
         let order = self.shared.counters.started.get();
-        let slot = FiberSlot { coro, fiber: StartedFiber::new(task), order };
+        let slot = FiberSlot { coro, fiber: StartedFiber::new(task), order, since: self.clock.get() };
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
         let task = &fibers.get_mut(index).fiber.task;
@@ -304,7 +314,7 @@ impl Worker {
 
     /// Makes fiber `index` current; returns its slot and task, valid for
     /// this run.
-    fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
+    pub(super) fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
         let fiber = unsafe { addr_of!((*slot).fiber) };
@@ -318,7 +328,7 @@ impl Worker {
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
-    fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
+    pub(super) fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
         self.clear_running();
         match result {
             CoroutineResult::Yield(request) => {
@@ -329,7 +339,11 @@ impl Worker {
                         let task = unsafe { &(*addr_of!((*slot).fiber)).task };
                         !fibers::commit_park(&task.park, seq)
                     }
+                    // Resumed only for its backtrace: filed as it was.
+                    Request::Captured => return,
                 };
+                // SAFETY: the slot is live (as above); a plain field store.
+                unsafe { (*slot).since = self.clock.get() };
                 let counters = &self.shared.counters;
                 if runnable {
                     if matches!(request, Request::Park(_)) {

@@ -48,6 +48,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crate::fiber::park::Reason;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{Register, WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
@@ -138,6 +139,7 @@ impl RawMutex {
             let waited = wait_on(
                 &self.waiters,
                 None,
+                WaitOn::Sync { kind: SyncKind::Mutex, address: self as *const Self as usize },
                 (),
                 |_| self.register(&me, starving, requeue),
                 |w| w,

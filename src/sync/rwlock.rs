@@ -13,6 +13,7 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison;
 use crate::fiber::park::Reason;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
 use crate::loom::cell::UnsafeCell;
@@ -240,8 +241,13 @@ impl<T: ?Sized> RwLock<T> {
                 }
             })
         };
+        let kind = match want {
+            Want::Read => SyncKind::RwLockRead,
+            Want::Write => SyncKind::RwLockWrite,
+        };
+        let on = WaitOn::Sync { kind, address: (self as *const Self).cast::<()>() as usize };
         loop {
-            let waited = wait_on(&self.state, None, want, try_grant, |s| &mut s.waiters, || {}, leave);
+            let waited = wait_on(&self.state, None, on, want, try_grant, |s| &mut s.waiters, || {}, leave);
             if waited.granted {
                 return;
             }

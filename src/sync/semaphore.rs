@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::fiber::park::Reason;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::loom::sync::Mutex as InnerMutex;
@@ -122,9 +123,10 @@ impl Semaphore {
         // also let those queued behind us through.
         let keeps = crate::loom::mutation::on(crate::loom::mutation::Mutation::SemaphoreCancelKeepsGrant);
         let leave = |granted: bool| self.add_permits(if granted && !keeps { n } else { 0 });
+        let on = WaitOn::Sync { kind: SyncKind::Semaphore, address: self as *const Self as usize };
         loop {
             let waited =
-                wait_on(&self.state, deadline, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);
+                wait_on(&self.state, deadline, on, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);
             if waited.granted {
                 return Some(SemaphorePermit { sem: self, permits: n });
             }

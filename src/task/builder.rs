@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::io;
+use std::panic::Location;
 
 use super::join::JoinHandle;
 use crate::fiber::task::Output;
@@ -67,28 +68,31 @@ impl Builder {
     /// when the global runtime's configuration (`FIBERIO_WORKERS`) is
     /// invalid. Spawning onto a runtime that is shutting down succeeds, but
     /// the fiber never runs: joining it returns `Err` saying so.
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let location = Location::caller();
         let body = erase(f);
         // Under `--cfg loom` (the user loom mode) the fiber is a loom
         // thread, so loom explores its interleavings with every other one.
         let task = crate::loom::loom_or_std!(
-            loom: crate::__loom::spawn_fiber(self.name, self.stack_size, body),
-            std: sched::spawn(self.name, self.stack_size, body),
+            loom: crate::__loom::spawn_fiber(self.name, self.stack_size, location, body),
+            std: sched::spawn(self.name, self.stack_size, location, body),
         )?;
         Ok(JoinHandle::new(task))
     }
 
     /// Spawns on runtime `rt` (`Runtime::spawn`, `Runtime::block_on`).
+    #[track_caller]
     pub(crate) fn spawn_on<F, T>(self, rt: &RuntimeShared, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let task = rt.spawn(self.name, self.stack_size, erase(f))?;
+        let task = rt.spawn(self.name, self.stack_size, Location::caller(), erase(f))?;
         Ok(JoinHandle::new(task))
     }
 }
@@ -121,6 +125,7 @@ where
 /// let sum: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
 /// assert_eq!(sum, 285);
 /// ```
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
