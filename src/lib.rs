@@ -175,7 +175,9 @@ pub use blocking::{
     __set_blocking_pool_limits, BlockingPoolMetrics, blocking_pool_metrics, try_unblock, unblock,
 };
 pub use fiber::Cancelled;
-pub use runtime::{Runtime, RuntimeBuilder, WorkerMetrics};
+pub use runtime::{
+    DumpOptions, FiberDump, FiberInfo, FiberState, Runtime, RuntimeBuilder, WaitReason, WorkerDump, WorkerMetrics,
+};
 pub use task::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use time::{sleep, sleep_until};
 

@@ -18,6 +18,7 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
+use std::num::NonZeroU64;
 use std::panic::Location;
 use std::sync::Arc as StdArc;
 use std::thread;
@@ -84,6 +85,28 @@ unsafe impl Send for Task {}
 // SAFETY: as for `Send` above.
 unsafe impl Sync for Task {}
 
+/// A fiber's identifier, unique within the process for its lifetime.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct FiberId(NonZeroU64);
+
+impl FiberId {
+    /// The id of the fiber numbered `id` (ids start at 1).
+    pub(crate) fn from_u64(id: u64) -> Option<Self> {
+        NonZeroU64::new(id).map(Self)
+    }
+
+    /// The id as a number (never 0).
+    pub fn as_u64(&self) -> NonZeroU64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FiberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl Task {
     /// A task for a fiber spawned at `location`, whose stack has guard
     /// `guard` and `stack_size` bytes.
@@ -114,6 +137,11 @@ impl Task {
     /// The fiber's id, unique in the process.
     pub(crate) fn id(&self) -> u64 {
         self.guard.id
+    }
+
+    /// The fiber's id, as the public API shows it.
+    pub(crate) fn fiber_id(&self) -> FiberId {
+        FiberId::from_u64(self.id()).expect("fiber ids start at 1")
     }
 
     /// The fiber's name, if it was given one.

@@ -71,7 +71,7 @@ pub(crate) struct FiberRecord {
     /// How long it has been in that state (at least, for `Running`).
     pub(crate) since: Option<Duration>,
     /// Its backtrace, when asked for and it has a stack.
-    pub(crate) backtrace: Option<Captured>,
+    pub(crate) backtrace: Option<Arc<Captured>>,
 }
 
 impl FiberRecord {
@@ -94,7 +94,7 @@ pub(crate) enum WorkerPart {
     Answered(Arc<Vec<FiberRecord>>),
     /// It did not answer within the timeout; `running` is the fiber it ran
     /// then, if it still ran one it had run since the request.
-    NotResponding { running: Option<Arc<FiberRecord>>, shut_down: bool },
+    NotResponding { running: Option<Arc<FiberRecord>> },
 }
 
 /// A dump in progress: what the requester waits for.
@@ -184,7 +184,7 @@ impl Worker {
                 FiberRecord::of(task, state, Some(now.saturating_duration_since(slot.since)))
             };
             if backtraces {
-                record.backtrace = self.capture(index);
+                record.backtrace = self.capture(index).map(Arc::new);
             }
             records.push(record);
         }
@@ -231,7 +231,6 @@ impl RuntimeShared {
             }
         }
         let parts = std::mem::take(&mut crate::loom::lock(&request.state).parts);
-        let shut_down = self.is_shutdown();
         parts
             .into_iter()
             .enumerate()
@@ -253,7 +252,7 @@ impl RuntimeShared {
                             backtrace: None,
                         })
                     });
-                    WorkerPart::NotResponding { running, shut_down }
+                    WorkerPart::NotResponding { running }
                 }
             })
             .collect()

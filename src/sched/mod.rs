@@ -17,13 +17,17 @@
 //!   their shutdown, the global runtime; `config`: checking what the user
 //!   set.
 //! - `metrics`: per-worker counters.
-//! - `dump`: the fiber dump, each worker describing its own fibers.
+//! - `dump`: the fiber dump, each worker describing its own fibers;
+//!   `dump_view`, `dump_fmt`: the dump as users see and read it;
+//!   `dump_signal`: the opt-in SIGQUIT that prints it.
 //! - `stall`: the stall warning — each worker's record of the fiber run in
 //!   progress, and the watchdog thread that reports long runs.
 
 mod config;
 mod context;
 pub(crate) mod dump;
+mod dump_fmt;
+mod dump_view;
 pub(crate) mod fibers;
 pub(crate) mod idle;
 pub(crate) mod inbox;
@@ -35,6 +39,7 @@ mod spin;
 mod stall;
 mod worker;
 
+pub use dump_view::{DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump};
 pub use metrics::WorkerMetrics;
 
 pub(crate) use config::Config;
