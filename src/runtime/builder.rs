@@ -87,6 +87,20 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Makes SIGQUIT (`kill -QUIT <pid>`, Ctrl-\\ in a terminal) print a
+    /// fiber dump of this runtime ([`Runtime::dump`]) to stderr; the
+    /// program runs on. Default: off, or on when `FIBERIO_DUMP_SIGNAL=1`
+    /// (which also covers the global runtime).
+    ///
+    /// The signal handler only writes a byte to a pipe; a `fiberio-dump`
+    /// thread, started with the first runtime that opts in, takes the
+    /// dump. SIGQUIT's default action (quit with a core dump) is replaced
+    /// for the rest of the process.
+    pub fn dump_signal(mut self, on: bool) -> Self {
+        self.config.dump_signal = Some(on);
+        self
+    }
+
     /// Checks the configuration and starts the workers.
     ///
     /// # Errors

@@ -122,7 +122,11 @@ impl DumpRequest {
     fn answer(&self, index: usize, fibers: Arc<Vec<FiberRecord>>) {
         let waiter = {
             let mut s = crate::loom::lock(&self.state);
-            if s.parts[index].replace(fibers).is_none() {
+            // After the requester gave up, `parts` is empty: a late answer
+            // is dropped.
+            if let Some(part) = s.parts.get_mut(index)
+                && part.replace(fibers).is_none()
+            {
                 s.missing -= 1;
             }
             if s.missing == 0 { s.waiter.take() } else { None }

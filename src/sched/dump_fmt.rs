@@ -248,8 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_text_is_kept() {
-        let text = "<unknown>\n";
-        assert_eq!(Trimmed(text).to_string(), text);
+    fn unresolved_frames_are_kept() {
+        assert_eq!(Trimmed("   0: <unknown>\n   1: <unknown>\n").to_string(), "   0: <unknown>\n   1: <unknown>\n");
     }
 }

@@ -27,6 +27,7 @@ mod config;
 mod context;
 pub(crate) mod dump;
 mod dump_fmt;
+mod dump_signal;
 mod dump_view;
 pub(crate) mod fibers;
 pub(crate) mod idle;

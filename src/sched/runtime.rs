@@ -182,6 +182,7 @@ impl RuntimeCore {
 
 impl Drop for RuntimeCore {
     fn drop(&mut self) {
+        super::dump_signal::unregister(&self.shared);
         self.shared.workers().begin_shutdown();
         if let Some(watchdog) = self.watchdog.take() {
             watchdog.stop();

@@ -42,5 +42,6 @@ pub(crate) mod eventfd;
 pub(crate) mod fd;
 pub(crate) mod mmap;
 pub(crate) mod poll;
+pub(crate) mod quit_signal;
 pub(crate) mod signal;
 pub(crate) mod socket;

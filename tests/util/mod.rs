@@ -4,6 +4,7 @@
 
 mod cancel;
 mod child;
+mod dump;
 mod net;
 mod parties;
 mod place;
@@ -14,6 +15,7 @@ mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
 pub use child::{field, is_child, run_child};
+pub use dump::{parked_info, state_of};
 pub use net::{GUARD, kind, temp_socket_path};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
