@@ -50,7 +50,7 @@ fn main() -> std::io::Result<()> {
     drop(client);
     drop(guard);
     tx.send("hello".into()).expect("receiver alive");
-    assert_eq!(reader.join().expect("reader").expect("read"), true, "EOF");
+    assert!(reader.join().expect("reader").expect("read"), "EOF");
     assert_eq!(waiter.join().expect("waiter"), 1);
     assert_eq!(joiner.join().expect("joiner"), 5);
     sleeper.cancel();

@@ -176,7 +176,8 @@ pub use blocking::{
 };
 pub use fiber::Cancelled;
 pub use runtime::{
-    DumpOptions, FiberDump, FiberInfo, FiberState, Runtime, RuntimeBuilder, WaitReason, WorkerDump, WorkerMetrics,
+    DumpOptions, FiberDump, FiberInfo, FiberState, Runtime, RuntimeBuilder, WaitReason, WorkerDump,
+    WorkerMetrics,
 };
 pub use task::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use time::{sleep, sleep_until};

@@ -147,12 +147,12 @@ fn a_dump_is_neither_a_run_nor_a_park_and_leaves_the_wait_open() {
     let (tx, rx) = mpsc::channel::<u32>();
     let h = rt.spawn(move || rx.recv().unwrap());
     parked_info(&rt, h.fiber().id());
-    let before = rt.metrics()[0].clone();
+    let before = rt.metrics()[0];
     for _ in 0..10 {
         let dump = rt.dump();
         assert!(dump.fiber(h.fiber().id()).and_then(|f| f.backtrace()).is_some(), "{dump}");
     }
-    let after = rt.metrics()[0].clone();
+    let after = rt.metrics()[0];
     assert_eq!(after.switches, before.switches, "a capture is not a fiber run");
     assert_eq!(after.parks, before.parks, "a capture commits no park");
     assert_eq!(after.park_races, before.park_races);

@@ -125,7 +125,9 @@ fn locks_name_the_primitive() {
     assert!(matches!(reason(on_mutex.fiber()), WaitReason::Mutex { address } if inside(address, &*mutex)));
     assert!(matches!(reason(on_write.fiber()), WaitReason::RwLockWrite { address } if inside(address, &*rw)));
     assert!(matches!(reason(on_sem.fiber()), WaitReason::Semaphore { address } if inside(address, &*sem)));
-    assert!(matches!(reason(on_barrier.fiber()), WaitReason::Barrier { address } if inside(address, &*barrier)));
+    assert!(
+        matches!(reason(on_barrier.fiber()), WaitReason::Barrier { address } if inside(address, &*barrier))
+    );
     assert!(matches!(reason(on_wg.fiber()), WaitReason::WaitGroup { address } if inside(address, &*wg)));
     drop(read_guard);
     drop(guard);
@@ -221,10 +223,7 @@ fn a_fiber_that_yields_is_runnable_and_a_dumping_fiber_waits_on_the_dump() {
         let me = fiberio::current().unwrap().id();
         rt.dump_with(fiberio::DumpOptions::new().backtraces(false)).fiber(me).map(|f| f.state)
     });
-    assert!(
-        matches!(seen, Some(FiberState::Parked { on: WaitReason::Dump, deadline: Some(_) })),
-        "{seen:?}"
-    );
+    assert!(matches!(seen, Some(FiberState::Parked { on: WaitReason::Dump, deadline: Some(_) })), "{seen:?}");
     stop.store(true, SeqCst);
     spinner.join().unwrap();
 }

@@ -142,6 +142,8 @@ pub(crate) struct Waited {
 /// During runtime shutdown a fiber cannot park: the wait falls back to
 /// blocking the OS thread, as a lock has no error to return. A waiter's
 /// entry is out of the list when this returns.
+// Each argument is one part of the protocol above; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn wait_on<S, T, R: Into<Register>>(
     state: &Mutex<S>,
     deadline: Option<Instant>,

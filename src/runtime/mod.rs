@@ -8,7 +8,9 @@ use std::io;
 mod block_on;
 mod builder;
 
-pub use crate::sched::{DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump, WorkerMetrics};
+pub use crate::sched::{
+    DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump, WorkerMetrics,
+};
 pub use builder::RuntimeBuilder;
 
 use crate::sched::RuntimeCore;

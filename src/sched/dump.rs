@@ -247,10 +247,10 @@ impl RuntimeShared {
                     let run = record.sample();
                     let since = (run == runs[index]).then_some(timeout);
                     let running = (run != 0).then(|| record.inspect(run)).flatten().map(|f| {
-                            Arc::new(FiberRecord {
-                                id: f.id,
-                                name: f.name,
-                                location: f.location,
+                        Arc::new(FiberRecord {
+                            id: f.id,
+                            name: f.name,
+                            location: f.location,
                             state: FiberState::Running,
                             since,
                             backtrace: None,

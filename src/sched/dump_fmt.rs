@@ -249,6 +249,9 @@ mod tests {
 
     #[test]
     fn unresolved_frames_are_kept() {
-        assert_eq!(Trimmed("   0: <unknown>\n   1: <unknown>\n").to_string(), "   0: <unknown>\n   1: <unknown>\n");
+        assert_eq!(
+            Trimmed("   0: <unknown>\n   1: <unknown>\n").to_string(),
+            "   0: <unknown>\n   1: <unknown>\n"
+        );
     }
 }

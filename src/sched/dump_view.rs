@@ -10,12 +10,12 @@ use std::os::fd::RawFd;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::fiber::capture::Captured;
-use crate::fiber::{SyncKind, WaitOn};
-use crate::loom::sync::Arc;
 use super::dump::{FiberRecord, FiberState as RawState, WorkerPart};
 use super::runtime::RuntimeShared;
+use crate::fiber::capture::Captured;
 use crate::fiber::task::FiberId;
+use crate::fiber::{SyncKind, WaitOn};
+use crate::loom::sync::Arc;
 
 /// What a [`dump`](crate::Runtime::dump) collects, and how long it waits.
 ///

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::fiber::park::Reason;
-use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]

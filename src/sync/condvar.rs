@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
 use crate::fiber::park::Reason;
-use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 /// A condition variable with `std::sync::Condvar`'s API, for

@@ -48,10 +48,10 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crate::fiber::park::Reason;
-use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{Register, WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicU8, Ordering::*};

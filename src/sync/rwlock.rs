@@ -13,9 +13,9 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison;
 use crate::fiber::park::Reason;
-use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait_list::{WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex as InnerMutex;

@@ -14,7 +14,7 @@ mod runtime;
 mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
-pub use child::{field, is_child, run_child};
+pub use child::{field, is_child, run_child, spawn_child};
 pub use dump::{parked_info, state_of};
 pub use net::{GUARD, kind, temp_socket_path};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
