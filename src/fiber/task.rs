@@ -44,6 +44,30 @@ pub(crate) trait Scheduler: Send + Sync + fmt::Debug {
     fn schedule(&self, slot: u32);
 }
 
+/// What the spawner says of a new fiber: its name, where it was spawned,
+/// and (feature `tracing`) the span its runs are entered in.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: Option<String>,
+    pub(crate) location: &'static Location<'static>,
+    /// Entered by the worker for each run of the fiber (`sched::worker`).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
+}
+
+impl Spec {
+    /// A fiber spawned at `location`, unnamed, in no span (the loom face).
+    #[cfg(loom)]
+    pub(crate) fn at(location: &'static Location<'static>) -> Self {
+        Self {
+            name: None,
+            location,
+            #[cfg(feature = "tracing")]
+            span: None,
+        }
+    }
+}
+
 /// Where a started fiber lives: its worker and its slot there.
 #[derive(Debug)]
 pub(crate) struct Home {
@@ -72,6 +96,9 @@ pub(crate) struct Task {
     /// Where the fiber was spawned (`#[track_caller]` on the spawn calls),
     /// for the fiber dump and the stall report.
     location: &'static Location<'static>,
+    /// The span the worker enters for each run of the fiber.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
 }
 
 // Why a `Task` may cross threads: `home` is written once before the fiber
@@ -108,16 +135,11 @@ impl fmt::Display for FiberId {
 }
 
 impl Task {
-    /// A task for a fiber spawned at `location`, whose stack has guard
+    /// A task for a fiber as `spec` describes it, whose stack has guard
     /// `guard` and `stack_size` bytes.
-    pub(crate) fn new(
-        name: Option<String>,
-        guard: std::ops::Range<usize>,
-        stack_size: usize,
-        location: &'static Location<'static>,
-    ) -> Self {
+    pub(crate) fn new(spec: Spec, guard: std::ops::Range<usize>, stack_size: usize) -> Self {
         let id = next_id();
-        let name: Option<StdArc<str>> = name.map(StdArc::from);
+        let name: Option<StdArc<str>> = spec.name.map(StdArc::from);
         Self {
             guard: GuardInfo::new(guard, stack_size, id, name),
             park: ParkState::new(),
@@ -125,7 +147,9 @@ impl Task {
             join: JoinSlot::new(),
             locals: UnsafeCell::new(LocalMap::default()),
             cancel_unwinding: Cell::new(false),
-            location,
+            location: spec.location,
+            #[cfg(feature = "tracing")]
+            span: spec.span,
         }
     }
 

@@ -20,6 +20,7 @@
 //! - `dump`: the fiber dump, each worker describing its own fibers;
 //!   `dump_view`, `dump_fmt`: the dump as users see and read it;
 //!   `dump_signal`: the opt-in SIGQUIT that prints it.
+//! - `stall_report`: where a stall is reported (stderr, `tracing`), rate-limited.
 //! - `stall`: the stall warning — each worker's record of the fiber run in
 //!   progress, and the watchdog thread that reports long runs.
 
@@ -38,6 +39,7 @@ pub(crate) mod queue;
 mod runtime;
 mod spin;
 mod stall;
+mod stall_report;
 mod worker;
 
 pub use dump_view::{DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump};

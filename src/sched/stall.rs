@@ -11,7 +11,8 @@
 //! - The watchdog wakes every `threshold / 2`. A worker whose run number is
 //!   the one it saw at an earlier wake, and not 0, has run that one fiber
 //!   at least since then; once that is `threshold` or more, the watchdog
-//!   names the fiber on stderr and counts a stall, once per run. So a run
+//!   names the fiber on stderr (and, feature `tracing`, as an event;
+//!   rate-limited: `stall_report.rs`) and counts a stall, once per run. So a run
 //!   is reported between `threshold` and `2 * threshold` after it began, a
 //!   run shorter than `threshold` never is, and the duration printed is a
 //!   lower bound.
@@ -41,6 +42,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::runtime::RuntimeShared;
+use super::stall_report::{self, RateLimit};
 use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{
@@ -151,7 +153,13 @@ impl Watchdog {
     /// than `threshold`.
     pub(crate) fn start(rt: Arc<RuntimeShared>, threshold: Duration, name: &str) -> io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let watch = Watch { rt, threshold, workers: name.to_string(), stop: stop.clone() };
+        let watch = Watch {
+            rt,
+            threshold,
+            workers: name.to_string(),
+            stop: stop.clone(),
+            limit: RateLimit::default(),
+        };
         let thread =
             std::thread::Builder::new().name(format!("{name}-watchdog")).spawn(move || watch.run())?;
         Ok(Self { stop, thread })
@@ -174,6 +182,8 @@ struct Watch {
     /// The workers' thread-name prefix, for the message.
     workers: String,
     stop: Arc<AtomicBool>,
+    /// How often stalls are reported (`stall_report.rs`).
+    limit: RateLimit,
 }
 
 /// What the watchdog last saw of one worker.
@@ -188,7 +198,7 @@ struct Seen {
 }
 
 impl Watch {
-    fn run(self) {
+    fn run(mut self) {
         let period = self.threshold / 2;
         let now = Instant::now();
         let mut seen = vec![Seen { run: 0, since: now, reported: false }; self.rt.workers.len()];
@@ -211,7 +221,7 @@ impl Watch {
     }
 
     /// One look at worker `index`.
-    fn check(&self, index: usize, seen: &mut Seen, now: Instant) {
+    fn check(&mut self, index: usize, seen: &mut Seen, now: Instant) {
         let record = &self.rt.workers[index].run;
         let run = record.sample();
         if run == 0 || run != seen.run {
@@ -225,7 +235,10 @@ impl Watch {
         seen.reported = true;
         if let Some(fiber) = record.inspect(run) {
             self.rt.workers[index].counters.stalls.bump_shared();
-            eprintln!("{}", self.message(index, &fiber, so_far));
+            if let Some(suppressed) = self.limit.allow(fiber.id, now) {
+                let message = self.message(index, &fiber, so_far);
+                stall_report::report(index, &fiber, so_far, &message, suppressed);
+            }
         }
     }
 

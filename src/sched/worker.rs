@@ -305,9 +305,15 @@ impl Worker {
         let (slot, task) = self.enter(index);
         let run = self.shared.counters.switches.bump_get();
         self.shared.run.begin(run, task);
+        // Feature `tracing`: the fiber's span is entered for this run only.
+        // SAFETY: the task outlives the run (its slot holds it).
+        #[cfg(feature = "tracing")]
+        let entered = unsafe { (*task).span.as_ref() }.map(tracing::Span::enter);
         // SAFETY: `slot` is live for the run and nothing else touches its
         // coroutine meanwhile (module docs of `fibers.rs`).
         let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
+        #[cfg(feature = "tracing")]
+        drop(entered);
         self.shared.run.end();
         self.leave(index, slot, result);
     }
