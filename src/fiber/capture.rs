@@ -1,22 +1,23 @@
 //! Backtraces of suspended fibers, taken by the fibers themselves.
 //!
-//! A suspended fiber's stack is intact, but std can only walk the stack it
+//! A parked fiber's stack is intact, but std can only walk the stack it
 //! runs on. So the worker, between runs, *resumes* the fiber with a capture
-//! request ([`Capture::request`]); the fiber, back at its suspend point
-//! (`Context::suspend_coroutine`, under every park and yield), sees the
-//! request before anything else, walks its own stack
+//! request ([`Capture::request`]); the fiber, back at its park's suspend
+//! point (`Context::suspend_park`), sees the request before anything else,
+//! walks its own stack
 //! (`Backtrace::force_capture`, which records addresses only: symbols are
 //! resolved later, by whoever prints it), hands the result over, and
-//! suspends again at once with `Request::Captured`.
+//! suspends again at once. Only fibers whose park state says parked are
+//! resumed so: a runnable fiber may be suspended in a yield, which does
+//! not look for a request (so a yield pays nothing for captures).
 //!
 //! That round trip leaves the fiber's wait exactly as it was:
 //!
 //! - the fiber touches neither its park state nor anything it registered:
 //!   the wait stays open or committed, its waiters queued, its timer armed;
-//! - the worker files `Request::Captured` as nothing at all: it neither
-//!   commits a park (the park was committed when the fiber first
-//!   suspended, or it failed and the fiber is queued) nor queues the
-//!   fiber;
+//! - the worker files the capture's suspend as nothing at all (whatever
+//!   request it carries): it neither commits a park (the park was
+//!   committed when the fiber first suspended) nor queues the fiber;
 //! - a wake that comes meanwhile finds the committed park as always: it
 //!   wins, and schedules the fiber through the inbox or the run queue,
 //!   where it waits for its next real resume; a wake that came earlier

@@ -28,6 +28,7 @@ use super::task::Task;
 use super::wait_on::{WaitOn, WaitRecord};
 use super::waiter::Waiter;
 use crate::loom::sync::Arc;
+use crate::sys::ticks::Ticks;
 
 /// What a fiber asks of its worker when it suspends.
 #[derive(Debug, Clone, Copy)]
@@ -36,9 +37,6 @@ pub(crate) enum Request {
     Yield,
     /// Commit my wait `seq` (two-phase park) and run me when it is woken.
     Park(Seq),
-    /// Nothing: I was resumed only to capture my stack (`capture.rs`) and
-    /// am suspended again exactly as before.
-    Captured,
 }
 
 /// The handle a fiber suspends through (it lives on the fiber's stack).
@@ -52,19 +50,28 @@ pub(crate) struct StartedFiber {
     /// Null until the fiber's first run sets it ([`first_run`]); it lives
     /// on the fiber's stack.
     yielder: Cell<*const FiberYielder>,
-    /// What its last wait waited on (`wait_on.rs`); written by [`park`].
-    wait: Cell<WaitRecord>,
+    /// What its current wait waits on (`wait_on.rs`): a record on the
+    /// fiber's own stack, in the frame of [`park`], which sets it before
+    /// it suspends. Valid while the fiber is suspended in that park.
+    wait: Cell<*const WaitRecord>,
 }
 
 impl StartedFiber {
     pub(crate) fn new(task: Arc<Task>) -> Self {
-        Self { task, yielder: Cell::new(std::ptr::null()), wait: Cell::new(WaitRecord::NONE) }
+        Self { task, yielder: Cell::new(std::ptr::null()), wait: Cell::new(std::ptr::null()) }
     }
 
-    /// What the fiber's last wait waited on; meaningful while its park
-    /// state says it is parked.
-    pub(crate) fn last_wait(&self) -> WaitRecord {
-        self.wait.get()
+    /// What the fiber's current wait waits on, if it has parked.
+    ///
+    /// # Safety
+    ///
+    /// The fiber must be suspended inside the [`park`] that recorded it:
+    /// its park state says parked (a committed park), read on its worker
+    /// between runs.
+    pub(crate) unsafe fn last_wait(&self) -> Option<WaitRecord> {
+        // SAFETY: the record lives in `park`'s frame on the fiber's stack,
+        // which is intact while the fiber is suspended there (caller).
+        unsafe { self.wait.get().as_ref() }.copied()
     }
 }
 
@@ -149,22 +156,40 @@ impl Context {
         )
     }
 
-    /// [`suspend`](Self::suspend) through the fiber's coroutine. A resume
-    /// that only asks for a backtrace is answered here, and the fiber
-    /// suspends again at once, its wait untouched (`capture.rs`).
+    /// [`suspend`](Self::suspend) through the fiber's coroutine.
     #[inline]
     pub(crate) fn suspend_coroutine(&self, request: Request) {
         let yielder = self.running().expect("suspend on a fiber").yielder.get();
         debug_assert!(!yielder.is_null(), "suspend before the fiber's first run");
         // SAFETY: the running fiber's yielder, set by its first run; it
         // lives on the fiber's stack, the stack this code runs on.
-        let yielder = unsafe { &*yielder };
-        yielder.suspend(request);
+        unsafe { &*yielder }.suspend(request);
+    }
+
+    /// Suspends the running fiber to park wait `seq`. A resume that only
+    /// asks for a backtrace is answered here, and the fiber suspends again
+    /// at once, its wait untouched (`capture.rs`); only a parked fiber is
+    /// ever resumed so, so a yield pays nothing for it.
+    #[inline]
+    pub(crate) fn suspend_park(&self, seq: Seq) {
+        self.suspend(Request::Park(seq));
+        if self.capture.is_requested() {
+            self.answer_captures();
+        }
+    }
+
+    /// Resumed for a capture: answers it and suspends again, as often as
+    /// the worker asks (kept out of line: the park path stays small). The
+    /// request it suspends with is ignored: the worker's capture files
+    /// nothing.
+    #[cold]
+    #[inline(never)]
+    fn answer_captures(&self) {
         while self.capture.is_requested() {
             // Read again: the slab may have moved the slot meanwhile.
             let task = &self.running().expect("resumed on a fiber").task;
             self.capture.answer(&task.guard);
-            yielder.suspend(Request::Captured);
+            self.suspend(Request::Yield);
         }
     }
 
@@ -260,10 +285,11 @@ pub(crate) fn park(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(
         Ok(seq) => seq,
         Err(reason) => return reason,
     };
-    fiber.wait.set(WaitRecord { on, deadline });
+    let record = WaitRecord { on, deadline, since: Ticks::now() };
+    fiber.wait.set(&record);
     register(Waiter::fiber(task.clone(), seq));
     match deadline {
-        None => ctx.suspend(Request::Park(seq)),
+        None => ctx.suspend_park(seq),
         Some(d) => carrier_of(ctx).park_until(seq, d, Waiter::fiber(task.clone(), seq)),
     }
     task.park.reason(seq).expect("a parked fiber resumes only once woken")

@@ -3,16 +3,21 @@
 //!
 //! Every blocking operation names what it waits on when it calls
 //! [`wait`](super::wait::wait): an fd and a direction, a timer, a lock, a
-//! channel, a join, the helper pool. [`park`](super::carrier::park) stores
-//! that [`WaitOn`] and the wait's deadline in the fiber's worker-owned slot
-//! (`StartedFiber::wait`): one 32-byte store per park, no atomic, no clock.
-//! Only the fiber writes it, and only its worker reads it, between runs,
-//! so it is a plain `Cell`.
+//! channel, a join, the helper pool. [`park`](super::carrier::park) keeps
+//! that [`WaitOn`], the wait's deadline and the time (the cheap clock of
+//! `sys::ticks`: `rdtsc`) in a [`WaitRecord`] in its own frame, on the
+//! fiber's stack, and leaves a pointer to it in the fiber's worker-owned
+//! slot (`StartedFiber::wait`): a few stores per park, no atomic, no
+//! syscall. Only the fiber writes it, and only its worker reads it,
+//! between runs, so it is a plain `Cell`.
 //!
-//! The record outlives the wait: it describes the *last* wait. A reader
-//! trusts it only for a fiber whose park state says it is parked now.
+//! The pointer outlives the wait. A reader follows it only for a fiber
+//! whose park state says it is parked now: such a fiber is suspended in
+//! the very `park` whose frame holds the record.
 
 use std::time::Instant;
+
+use crate::sys::ticks::Ticks;
 
 /// The kind of synchronisation primitive a fiber waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,16 +83,13 @@ pub(crate) enum WaitOn {
     Dump,
 }
 
-/// The record of a fiber's last wait (module docs).
+/// The record of a fiber's current wait (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WaitRecord {
-    /// What it waited on.
+    /// What it waits on.
     pub(crate) on: WaitOn,
     /// The wait's deadline, if it has one.
     pub(crate) deadline: Option<Instant>,
-}
-
-impl WaitRecord {
-    /// No wait recorded yet.
-    pub(crate) const NONE: WaitRecord = WaitRecord { on: WaitOn::Unknown, deadline: None };
+    /// When the wait began, by the cheap clock.
+    pub(crate) since: Ticks,
 }

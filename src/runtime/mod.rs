@@ -135,7 +135,7 @@ impl Runtime {
     /// A fiber dump: every fiber of this runtime — its id, name, worker,
     /// state (running, runnable, or parked on what: an fd, a timer, a
     /// lock, a channel, a join, the helper pool), for how long, where it
-    /// was spawned, and the backtrace of each suspended one. Its `Display`
+    /// was spawned, and the backtrace of each parked one. Its `Display`
     /// reads like Go's goroutine dump. Waits up to 1 s for the workers
     /// ([`dump_with`](Self::dump_with) to choose).
     ///

@@ -3,13 +3,17 @@
 //! A worker owns its fibers (`fibers.rs`: the slab is `!Send`, touched
 //! only by the worker loop between runs), so no other thread walks them.
 //! Instead the requester ([`RuntimeShared::dump`]) posts a
-//! [`DumpRequest`] in each worker's [`DumpInbox`] and hands the worker an
-//! [`ANSWER_DUMP`] token through its inbox — the remote-wake path
-//! (`idle::wake_remote`), so a sleeping worker wakes and none misses it.
-//! The token reaches the worker's run queue; when the worker pops it, it
-//! is between runs, and it answers every request posted so far
+//! [`DumpRequest`] in each worker's [`DumpInbox`], sets its `pending`
+//! flag, and wakes the worker through the remote-wake path
+//! (`idle::wake_remote`) with a harmless `START_UNSTARTED` token (it starts
+//! an unstarted fiber if there is one, else nothing): the inbox is what
+//! the sleep re-check looks at, so a worker about to sleep sees it, and a
+//! sleeping one is woken by the eventfd write. The worker looks at the
+//! flag in every `gather` (each poll: at least every `POLL_INTERVAL` runs,
+//! and whenever it runs out of fibers), which it runs between runs; no
+//! fiber switch pays for it. It then answers every request posted so far
 //! ([`Worker::answer_dumps`]): it walks its slab and its unstarted fibers,
-//! and, if asked, captures each suspended fiber's backtrace by resuming it
+//! and, if asked, captures each parked fiber's backtrace by resuming it
 //! into a capture and straight back (`fiber/capture.rs`, which explains
 //! why that leaves every wait as it was).
 //!
@@ -23,29 +27,53 @@
 //! - its park state says parked: what its last wait recorded
 //!   (`fiber/wait_on.rs`);
 //! - otherwise runnable: woken, yielded, or queued but not started;
-//! - `since`: the worker's coarse clock when it last suspended.
+//! - `since`, for a parked fiber: from the cheap clock (`sys::ticks`)
+//!   reading its park recorded (a runnable fiber's is not kept: no
+//!   switch pays for it).
 
 use std::panic::Location;
 use std::ptr::addr_of_mut;
+
+use corosensei::CoroutineResult;
 use std::time::{Duration, Instant};
 
 use super::idle;
 use super::runtime::RuntimeShared;
-use super::worker::Worker;
+use super::worker::{START_UNSTARTED, Worker};
 use crate::fiber::capture::Captured;
 use crate::fiber::task::Task;
-use crate::fiber::wait_on::WaitRecord;
 use crate::fiber::{WaitOn, Woken};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
-
-/// A run-queue token meaning "answer the fiber dumps posted to this
-/// worker" (next to `worker::START_UNSTARTED`).
-pub(crate) const ANSWER_DUMP: u32 = u32::MAX - 1;
+use crate::sys::ticks::TickOrigin;
 
 /// Dump requests posted to one worker and not yet answered.
 #[derive(Debug, Default)]
 pub(crate) struct DumpInbox {
     requests: Mutex<Vec<Arc<DumpRequest>>>,
+    /// Set (under the lock) when a request is posted, cleared (under the
+    /// lock) when they are taken: the worker's cheap look.
+    pending: AtomicBool,
+}
+
+impl DumpInbox {
+    /// Worker: whether a request waits (one load).
+    #[inline]
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending.load(SeqCst)
+    }
+
+    fn post(&self, request: Arc<DumpRequest>) {
+        let mut requests = crate::loom::lock(&self.requests);
+        requests.push(request);
+        self.pending.store(true, SeqCst);
+    }
+
+    fn take(&self) -> Vec<Arc<DumpRequest>> {
+        let mut requests = crate::loom::lock(&self.requests);
+        self.pending.store(false, SeqCst);
+        std::mem::take(&mut *requests)
+    }
 }
 
 /// What a fiber is doing, as its worker sees it.
@@ -57,8 +85,8 @@ pub(crate) enum FiberState {
     Runnable,
     /// Spawned, not started yet.
     NotStarted,
-    /// Parked on its last recorded wait.
-    Parked(WaitRecord),
+    /// Parked on a wait for this, until this deadline if any.
+    Parked(WaitOn, Option<Instant>),
 }
 
 /// One fiber, as a worker reported it.
@@ -154,12 +182,12 @@ impl DumpRequest {
 }
 
 impl Worker {
-    /// Between runs, on popping [`ANSWER_DUMP`]: answers every dump posted
+    /// Between runs, when the inbox flag is up: answers every dump posted
     /// to this worker.
     pub(super) fn answer_dumps(&self) {
-        let requests = std::mem::take(&mut *crate::loom::lock(&self.shared.dumps.requests));
+        let requests = self.shared.dumps.take();
         if requests.is_empty() {
-            return; // an earlier token answered them
+            return;
         }
         let backtraces = requests.iter().any(|r| r.backtraces);
         let fibers = Arc::new(self.describe_fibers(backtraces));
@@ -171,23 +199,35 @@ impl Worker {
     /// Every fiber of this worker: the started ones, oldest first, then
     /// the unstarted ones in queue order.
     fn describe_fibers(&self, backtraces: bool) -> Vec<FiberRecord> {
-        let now = Instant::now();
+        let now = TickOrigin::now();
         let mut live = self.fibers.borrow().live_newest_first();
         live.reverse();
         let mut records = Vec::with_capacity(live.len());
         for index in live {
-            let mut record = {
+            let (mut record, parked) = {
                 let fibers = self.fibers.borrow();
                 let Some(slot) = fibers.get(index) else { continue };
                 let task = &slot.fiber.task;
-                let state = if task.park.is_parked() {
-                    FiberState::Parked(slot.fiber.last_wait())
+                if task.park.is_parked() {
+                    // SAFETY: parked, and this worker (the only one that
+                    // resumes it) is here: it is suspended inside the park
+                    // that recorded its wait.
+                    match unsafe { slot.fiber.last_wait() } {
+                        Some(wait) => {
+                            let since = wait.since.elapsed(self.origin, now);
+                            (FiberRecord::of(task, FiberState::Parked(wait.on, wait.deadline), since), true)
+                        }
+                        None => {
+                            (FiberRecord::of(task, FiberState::Parked(WaitOn::Unknown, None), None), true)
+                        }
+                    }
                 } else {
-                    FiberState::Runnable
-                };
-                FiberRecord::of(task, state, Some(now.saturating_duration_since(slot.since)))
+                    (FiberRecord::of(task, FiberState::Runnable, None), false)
+                }
             };
-            if backtraces {
+            // Only a parked fiber is suspended where it answers a capture
+            // (`Context::suspend_park`); a runnable one may have yielded.
+            if backtraces && parked {
                 record.backtrace = self.capture(index).map(Arc::new);
             }
             records.push(record);
@@ -201,7 +241,7 @@ impl Worker {
         records
     }
 
-    /// Resumes suspended fiber `index` only to capture its backtrace; it
+    /// Resumes parked fiber `index` only to capture its backtrace; it
     /// suspends again at once, its wait untouched (`fiber/capture.rs`).
     fn capture(&self, index: u32) -> Option<Captured> {
         let (slot, _) = self.enter(index);
@@ -210,8 +250,13 @@ impl Worker {
         // `Worker::resume`).
         let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
         let captured = self.context.capture.take();
-        // Files `Request::Captured` as nothing, anything else as usual.
-        self.leave(index, slot, result);
+        match result {
+            // The capture's suspend: nothing to file, the fiber stays
+            // parked (or queued, if a wake came meanwhile) as it was.
+            CoroutineResult::Yield(_) => self.clear_running(),
+            // Cannot happen (a capture always suspends); filed as usual.
+            other => self.leave(index, slot, other),
+        }
         captured
     }
 }
@@ -224,8 +269,8 @@ impl RuntimeShared {
         let request = Arc::new(DumpRequest::new(self.workers.len(), backtraces));
         let runs: Vec<u64> = self.workers.iter().map(|w| w.run.sample()).collect();
         for worker in &self.workers {
-            crate::loom::lock(&worker.dumps.requests).push(request.clone());
-            idle::wake_remote(&**worker, ANSWER_DUMP);
+            worker.dumps.post(request.clone());
+            idle::wake_remote(&**worker, START_UNSTARTED);
         }
         let deadline = Instant::now() + timeout;
         while !request.is_complete() {

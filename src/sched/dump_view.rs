@@ -42,7 +42,7 @@ impl DumpOptions {
         Self::default()
     }
 
-    /// Whether to capture each suspended fiber's backtrace (default: yes).
+    /// Whether to capture each parked fiber's backtrace (default: yes).
     /// A capture costs each fiber a resume and a stack walk, about as much
     /// as a short fiber run; symbols are resolved only when printed.
     pub fn backtraces(mut self, on: bool) -> Self {
@@ -95,10 +95,10 @@ pub struct FiberInfo {
     pub worker: usize,
     /// What it is doing.
     pub state: FiberState,
-    /// How long it has been in that state: since it last suspended for a
-    /// parked or runnable fiber (by its worker's clock, read once per poll:
-    /// behind by at most one poll interval), at least this long for a
-    /// running one; `None` when unknown (not started).
+    /// How long it has been in that state: since its wait began for a
+    /// parked fiber, at least this long for a running one; `None` for a
+    /// runnable or unstarted fiber (nothing records when a fiber is woken
+    /// or yields: no switch pays for the dump).
     pub since: Option<Duration>,
     /// Where it was spawned.
     pub spawned_at: &'static Location<'static>,
@@ -106,10 +106,10 @@ pub struct FiberInfo {
 }
 
 impl FiberInfo {
-    /// Its backtrace, from where it is suspended down to its entry, if the
-    /// dump asked for backtraces and the fiber is suspended (parked or
-    /// runnable after a run); `None` for a fiber that is running or not
-    /// started, or whose stack was too nearly full to walk.
+    /// Its backtrace, from where it parked down to its entry, if the dump
+    /// asked for backtraces and the fiber is parked; `None` for a fiber
+    /// that is running, runnable or not started, or whose stack was too
+    /// nearly full to walk.
     pub fn backtrace(&self) -> Option<&Backtrace> {
         match self.backtrace.as_deref() {
             Some(Captured::Backtrace(bt)) => Some(bt),
@@ -249,9 +249,7 @@ impl FiberInfo {
             RawState::Running => FiberState::Running,
             RawState::Runnable => FiberState::Runnable,
             RawState::NotStarted => FiberState::NotStarted,
-            RawState::Parked(w) => {
-                FiberState::Parked { on: WaitReason::from_raw(w.on), deadline: w.deadline }
-            }
+            RawState::Parked(on, deadline) => FiberState::Parked { on: WaitReason::from_raw(on), deadline },
         };
         Self {
             id: FiberId::from_u64(r.id).expect("fiber ids start at 1"),

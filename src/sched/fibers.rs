@@ -60,9 +60,6 @@ pub(crate) struct FiberSlot {
     /// unwinds the newest first, so a fiber in `block_on` outlives the
     /// fiber running its body.
     pub(crate) order: u64,
-    /// When it last suspended (or started), by its worker's coarse clock:
-    /// how long it has been parked or runnable, for the fiber dump.
-    pub(crate) since: std::time::Instant,
 }
 
 impl fmt::Debug for FiberSlot {

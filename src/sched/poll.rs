@@ -58,17 +58,19 @@ impl Worker {
     /// due timers; returns whether a fiber is runnable or waits to start.
     pub(super) fn gather(&self) -> bool {
         self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
-        let now = Instant::now();
-        self.clock.set(now);
-        self.fire_timers(now);
+        self.fire_timers();
+        if self.shared.dumps.is_pending() {
+            self.answer_dumps();
+        }
         !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
     }
 
     /// Wakes the waiters of every timer that is due.
-    fn fire_timers(&self, now: Instant) {
+    fn fire_timers(&self) {
         if self.timers.borrow().is_empty() {
             return;
         }
+        let now = Instant::now();
         loop {
             // Release the borrow before waking: the wake pushes to the run queue.
             let Some(waiter) = self.timers.borrow_mut().pop_expired(now) else {

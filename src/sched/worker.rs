@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
-use super::dump::{ANSWER_DUMP, DumpInbox};
+use super::dump::DumpInbox;
 use super::fibers::{self, FiberSlot, Fibers, abandon, fiber_main};
 use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
@@ -47,6 +47,7 @@ use crate::loom::sync::Arc;
 use crate::reactor::Poller;
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::Event;
+use crate::sys::ticks::TickOrigin;
 use crate::time::timers::Timers;
 
 /// Fiber runs between two looks at the unstarted queue while the run queue
@@ -169,10 +170,9 @@ pub(crate) struct Worker {
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
-    /// The time at the last poll (`gather`): what a fiber suspending now
-    /// records as its `since`, for the fiber dump, with no clock read per
-    /// switch. Behind by at most one poll interval, or one long run.
-    pub(super) clock: Cell<Instant>,
+    /// When the worker started, by both clocks: the origin the fiber
+    /// dump converts each slot's `since` (`sys::ticks`) from.
+    pub(super) origin: TickOrigin,
 }
 
 impl std::fmt::Debug for Worker {
@@ -200,7 +200,7 @@ impl Worker {
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
             spawn_budget: Cell::new((0, 0)),
-            clock: Cell::new(Instant::now()),
+            origin: TickOrigin::now(),
         }
     }
 
@@ -251,7 +251,6 @@ impl Worker {
                         return Some(self.start(fiber));
                     }
                 }
-                Some(ANSWER_DUMP) => self.answer_dumps(),
                 Some(index) => return Some(index),
                 None => return self.next_unstarted().map(|fiber| self.start(fiber)),
             }
@@ -291,7 +290,7 @@ impl Worker {
         let Unstarted { task, stack, body } = fiber;
         let coro = super::Coro::with_stack(stack, move |yielder, ()| fiber_main(yielder, body));
         let order = self.shared.counters.started.get();
-        let slot = FiberSlot { coro, fiber: StartedFiber::new(task), order, since: self.clock.get() };
+        let slot = FiberSlot { coro, fiber: StartedFiber::new(task), order };
         let mut fibers = self.fibers.borrow_mut();
         let index = fibers.insert(slot);
         let task = &fibers.get_mut(index).fiber.task;
@@ -320,6 +319,8 @@ impl Worker {
 
     /// Makes fiber `index` current; returns its slot and task, valid for
     /// this run.
+    // Always inlined into `resume`: the dump's capture calls it too.
+    #[inline(always)]
     pub(super) fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
@@ -334,6 +335,8 @@ impl Worker {
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
+    // Always inlined into `resume`, as `enter`.
+    #[inline(always)]
     pub(super) fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
         self.clear_running();
         match result {
@@ -345,11 +348,7 @@ impl Worker {
                         let task = unsafe { &(*addr_of!((*slot).fiber)).task };
                         !fibers::commit_park(&task.park, seq)
                     }
-                    // Resumed only for its backtrace: filed as it was.
-                    Request::Captured => return,
                 };
-                // SAFETY: the slot is live (as above); a plain field store.
-                unsafe { (*slot).since = self.clock.get() };
                 let counters = &self.shared.counters;
                 if runnable {
                     if matches!(request, Request::Park(_)) {
@@ -372,7 +371,7 @@ impl Worker {
     }
 
     /// Back on the worker's stack: no fiber runs.
-    fn clear_running(&self) {
+    pub(super) fn clear_running(&self) {
         overflow::set_running(std::ptr::null());
         self.context.set_running(std::ptr::null());
     }
@@ -434,7 +433,7 @@ impl Worker {
 impl Carrier for Worker {
     fn park_until(&self, seq: Seq, deadline: Instant, waiter: Waiter) {
         let key = self.timers.borrow_mut().insert(deadline, waiter);
-        self.context.suspend(Request::Park(seq));
+        self.context.suspend_park(seq);
         // A timer that fired is gone already: its key finds nothing.
         self.timers.borrow_mut().cancel(key);
     }

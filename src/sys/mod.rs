@@ -45,3 +45,4 @@ pub(crate) mod poll;
 pub(crate) mod quit_signal;
 pub(crate) mod signal;
 pub(crate) mod socket;
+pub(crate) mod ticks;
