@@ -17,6 +17,8 @@
 //!   their shutdown, the global runtime; `config`: checking what the user
 //!   set.
 //! - `metrics`: per-worker counters.
+//! - `debugger`: the list of live workers a debugger starts from
+//!   (`gdb/fiberio.py`).
 //! - `dump`: the fiber dump, each worker describing its own fibers;
 //!   `dump_view`, `dump_fmt`: the dump as users see and read it;
 //!   `dump_signal`: the opt-in SIGQUIT that prints it.
@@ -26,6 +28,7 @@
 
 mod config;
 mod context;
+mod debugger;
 pub(crate) mod dump;
 mod dump_fmt;
 mod dump_signal;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::config::Config;
 use super::context;
+use super::debugger;
 use super::fibers::abandon;
 use super::idle::Workers;
 use super::metrics::WorkerMetrics;
@@ -211,6 +212,9 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     // Dropped before `worker`: a worker that dies on a bug drops its fibers'
     // tasks without `leave`, so it must retire its run record first.
     let _retire = RetireOnDrop(&worker.shared.run);
+    // On the debugger's list (`debugger.rs`) for as long as it runs.
+    debugger::link(&worker);
+    let _linked = debugger::Linked(&worker);
     // The thread's poller (where its fibers register fds), carrier (how they
     // park) and worker (how they are spawned and scheduled), for its life.
     let poller = worker.shared.poller.clone();

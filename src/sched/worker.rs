@@ -43,6 +43,7 @@ use crate::fiber::carrier::{Carrier, Context, Request, StartedFiber};
 use crate::fiber::park::Seq;
 use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter::Waiter;
+use crate::loom::static_atomic::AtomicPtr;
 use crate::loom::sync::Arc;
 use crate::reactor::Poller;
 use crate::stack::{StackCache, overflow};
@@ -171,8 +172,10 @@ pub(crate) struct Worker {
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
     /// When the worker started, by both clocks: the origin the fiber
-    /// dump converts each slot's `since` (`sys::ticks`) from.
+    /// dump converts each wait's `since` (`sys::ticks`) from.
     pub(super) origin: TickOrigin,
+    /// The next worker on the debugger's list (`debugger.rs`).
+    pub(super) debug_next: AtomicPtr<Worker>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -201,6 +204,7 @@ impl Worker {
             spin_pays: Cell::new(false),
             spawn_budget: Cell::new((0, 0)),
             origin: TickOrigin::now(),
+            debug_next: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
