@@ -94,6 +94,8 @@ fn parked() {
 
     let live = gdb(&["-p", &pid], &["fiberio fibers", &bt]);
     check(&live, &id);
+    // Shown with `--nocapture` (the README's gdb section quotes it).
+    println!("{live}");
 
     let core = std::env::temp_dir().join(format!("fiberio-gdb-view-{pid}.core"));
     let core_str = core.to_str().unwrap();
