@@ -110,8 +110,9 @@ impl RuntimeBuilder {
     /// what to change, for 0 or more than 1024 workers, a stack size under
     /// the minimum, a stall threshold under 1 ms or over 24 hours, or a
     /// `FIBERIO_WORKERS` or `FIBERIO_STALL_WARNING_MS` that is not such a
-    /// number; the OS error if a thread, epoll instance or eventfd cannot
-    /// be created.
+    /// number, or a `FIBERIO_DUMP_SIGNAL` that is neither `1` nor `0`; the
+    /// OS error if a thread, epoll instance or eventfd cannot be created
+    /// (or, with the dump signal, its pipe or handler).
     pub fn build(self) -> io::Result<Runtime> {
         Ok(Runtime::from_core(self.config.start()?))
     }
