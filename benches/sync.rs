@@ -7,8 +7,8 @@
 //! - `mutex/contended/*`: one iteration is one lock/increment/unlock by
 //!   one of N = 8 participants hammering one lock: fiberio fibers spread
 //!   over 2 workers, next to std's mutex between 2 and between 8 threads.
-//!   Our lock is a strict FIFO hand-off (each contended acquisition is a
-//!   switch to the next waiter); std's lets the releaser barge back in.
+//!   Our lock lets a running locker barge in, like std's, and switches to
+//!   FIFO hand-off only for a waiter that has waited over 1 ms.
 //!
 //! At the end it prints each case's median (criterion's estimate), the
 //! ratios to std, and the per-participant share of acquisitions in a

@@ -109,12 +109,14 @@ fn cancel_in_rwlock_read_and_write() {
         drop(w);
         assert!(l.try_write().is_ok(), "the cancelled reader holds nothing");
 
-        // A writer waits behind a reader, a second reader queues behind
-        // the writer; cancelling the writer must admit that reader while
-        // the first one still reads.
+        // A writer waits behind a reader; once it has waited past the
+        // lock's bound (1 ms: the sleep is a lower bound), a second reader
+        // queues behind it instead of joining the first. Cancelling the
+        // writer must admit that reader while the first one still reads.
         let r = l.read().unwrap();
         let l2 = l.clone();
         let (h, dropped) = park_fiber(move || *l2.write().unwrap() += 1);
+        fiberio::sleep(std::time::Duration::from_millis(2));
         let l3 = l.clone();
         let (reader, _) = park_fiber(move || *l3.read().unwrap());
         cancel_parked(h, &dropped);

@@ -57,3 +57,42 @@ fn a_barging_holder_gets_at_most_two_turns_past_a_waiter() {
         assert!(p <= 2, "waiter {i} waited through {p} of the holder's turns ({passed:?})");
     }
 }
+
+/// The same bound for `RwLock`: two readers whose read holds overlap, so
+/// the lock is never free for a writer unless readers stop barging in. A
+/// writer that has waited past the bound holds new readers back: each
+/// reader begins at most two holds after the writer arrived (without the
+/// bound, every one of its turns).
+#[test]
+fn overlapping_readers_hold_a_writer_back_for_at_most_two_turns() {
+    use fiberio::sync::RwLock;
+    let _w = Watchdog::new("overlapping_readers_hold_a_writer_back_for_at_most_two_turns", 60);
+    let rt = one_worker();
+    let lock = Arc::new(RwLock::new(()));
+    let turns = Arc::new(AtomicU64::new(0));
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let (l, t) = (lock.clone(), turns.clone());
+            rt.spawn(move || {
+                // Staggered by half a hold, so one always reads.
+                fiberio::sleep(HOLD / 2 * i);
+                for _ in 0..TURNS {
+                    let _g = l.read().unwrap();
+                    t.fetch_add(1, SeqCst);
+                    fiberio::sleep(HOLD);
+                }
+            })
+        })
+        .collect();
+    let (l, t) = (lock.clone(), turns.clone());
+    let writer = rt.spawn(move || {
+        fiberio::sleep(HOLD);
+        let before = t.load(SeqCst);
+        let _g = l.write().unwrap();
+        t.load(SeqCst) - before
+    });
+    let passed = writer.join().unwrap();
+    readers.into_iter().for_each(|r| r.join().unwrap());
+    println!("reader holds begun while the writer waited: {passed}");
+    assert!(passed <= 4, "the writer waited through {passed} reader holds (2 readers, at most 2 each)");
+}

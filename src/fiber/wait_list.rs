@@ -50,6 +50,11 @@ impl<T> WaitList<T> {
         self.queue.is_empty()
     }
 
+    /// The token of the first queued waiter (dead or alive).
+    pub(crate) fn front(&self) -> Option<&T> {
+        self.queue.front().map(|(_, token)| token)
+    }
+
     /// Queues `waiter` at the back.
     pub(crate) fn push(&mut self, waiter: Waiter, token: T) {
         self.queue.push_back((waiter, token));

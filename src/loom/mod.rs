@@ -160,6 +160,36 @@ pub(crate) fn deadline_passed(now: std::time::Instant, deadline: std::time::Inst
     cfg!(loom) || now >= deadline
 }
 
+/// Whether a lock waiter that began waiting at `since` has waited past
+/// `bound` (the locks' switch to hand-off mode, `sync/raw_mutex.rs`).
+/// Under loom time is not modelled: the model chooses, with
+/// [`set_waits_pass_bound`] (default: every wait has, so hand-off mode is
+/// explored; `false` explores the barging of normal mode alone).
+#[inline]
+pub(crate) fn waited_past(since: std::time::Instant, bound: std::time::Duration) -> bool {
+    #[cfg(loom)]
+    {
+        let _ = (since, bound);
+        WAITS_PASS_BOUND.with(std::cell::Cell::get)
+    }
+    #[cfg(not(loom))]
+    {
+        std::time::Instant::now().saturating_duration_since(since) >= bound
+    }
+}
+
+#[cfg(loom)]
+std::thread_local! {
+    // One OS thread runs all the threads of a loom model (see `mutation.rs`).
+    static WAITS_PASS_BOUND: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Under loom: whether every lock wait counts as past the hand-off bound.
+#[cfg(loom)]
+pub(crate) fn set_waits_pass_bound(pass: bool) {
+    WAITS_PASS_BOUND.with(|w| w.set(pass));
+}
+
 /// The read that starts a compare-and-swap loop on `word`: a plain load
 /// normally; under loom, a compare-and-swap that leaves the value as it is
 /// (`current → current`, whatever the current value), which reads the

@@ -33,8 +33,9 @@ pub enum Mutation {
     MutexCancelKeepsWake,
     /// `RwLock`: a newcomer reader ignores a writer holding the lock.
     RwLockReaderIgnoresWriter,
-    /// `RwLock`: a waiter that leaves (cancelled) does not re-grant, so
-    /// those queued behind it are not admitted.
+    /// `RwLock`: a waiter that leaves (cancelled) neither gives back what
+    /// its wait got it nor wakes the next waiter, so those queued behind
+    /// it are never admitted.
     RwLockLeaveNoGrant,
     /// `Semaphore`: a cancelled acquirer keeps a grant it got at the same
     /// moment instead of giving it back.

@@ -28,7 +28,7 @@ mod sched;
 mod user_mode;
 
 pub use join_slot::JoinSlot;
-pub use mutation::{Mutation, mutate};
+pub use mutation::{Mutation, mutate, waits_pass_bound};
 pub use park::{
     ParkState, Parker, REASON_CANCELLED, REASON_NOTIFIED, REASON_SHUTDOWN, REASON_TIMED_OUT, WAKE_LOST,
     WAKE_WON_PARKED, WAKE_WON_RUNNING, Waiter,

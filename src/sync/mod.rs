@@ -9,12 +9,19 @@
 //! DESIGN.md section 3): register under the internal lock, re-check there,
 //! park; a waker grants under the lock and wakes after releasing it.
 //!
-//! **Fairness**: waiters are served in arrival order — a released lock or
-//! permit is handed to the longest waiter, and newcomers queue behind
-//! waiters rather than barge in — so no waiter starves under contention.
+//! **Fairness, and no convoys**: `Mutex` and `RwLock` let a running locker
+//! take a released lock ahead of the queue (Go's `sync.Mutex` design,
+//! race 12), so a contended hand-off does not wait for a woken fiber to
+//! be scheduled on its worker; a waiter that has waited longer than about
+//! 1 ms switches the lock to serving waiters in order, so none waits much
+//! longer than that plus one turn of those ahead of it
+//! (`tests/sync_mutex_bound.rs`, `tests/sync_fairness.rs`). `Condvar`,
+//! `Semaphore`, `Barrier`, `WaitGroup` and the channels hand what they
+//! grant to their longest waiter, first come, first served.
 //!
 //! **Poisoning** follows std for `Mutex` and `RwLock` (writers only); a
-//! fiber unwinding because it was cancelled does not poison.
+//! fiber unwinding because it was cancelled, or because its runtime shuts
+//! down, does not poison.
 //!
 //! **Cancellation**: every blocking call here is a cancellation point
 //! ([`JoinHandle::cancel`](crate::JoinHandle::cancel)); a cancelled waiter
@@ -25,6 +32,7 @@ mod condvar;
 mod mutex;
 mod poison;
 mod raw_mutex;
+mod raw_rwlock;
 mod rwlock;
 mod semaphore;
 mod wait_group;

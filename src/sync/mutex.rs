@@ -13,10 +13,13 @@ use crate::loom::cell::UnsafeCell;
 /// parks only the calling fiber (or blocks the calling thread, off a
 /// fiber).
 ///
-/// Waiters are served first come, first served: `unlock` hands the lock
-/// to the longest waiter, so none starves. Poisoning follows std: a panic
-/// while the guard is held poisons the lock; the cancellation of a fiber
-/// ([`JoinHandle::cancel`](crate::JoinHandle::cancel)) does not.
+/// `unlock` leaves the lock free for whoever runs first and wakes the
+/// longest waiter to retry; a waiter that has waited longer than about
+/// 1 ms makes the lock hand itself to waiters in order until none is
+/// left, so none starves (see [`sync`](crate::sync)). Poisoning follows
+/// std: a panic while the guard is held poisons the lock; the cancellation
+/// of a fiber ([`JoinHandle::cancel`](crate::JoinHandle::cancel)), or its
+/// unwinding by runtime shutdown, does not.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -62,9 +62,8 @@ const STARVING: u8 = 4;
 const QUEUED: u8 = 8;
 
 /// How long a waiter waits before the lock switches to hand-off mode for
-/// it (Go's `starvationThresholdNs`). Under loom time is not modelled: a
-/// woken waiter that loses its retry has always waited long enough, so the
-/// models run both modes.
+/// it (Go's `starvationThresholdNs`). Under loom time is not modelled: the
+/// model chooses whether waits pass it (`crate::loom::waited_past`).
 pub(crate) const STARVE_AFTER: Duration = Duration::from_millis(1);
 
 /// A lock protecting nothing by itself (see the module docs).
@@ -131,8 +130,8 @@ impl RawMutex {
             }
             // Only the waiter in flight may switch the lock to hand-off mode
             // (a woken waiter reads `STARVING` as "handed to me").
-            let starving = me.woken.get()
-                && me.since.is_some_and(|t| crate::loom::deadline_passed(Instant::now(), t + STARVE_AFTER));
+            let starving =
+                me.woken.get() && me.since.is_some_and(|t| crate::loom::waited_past(t, STARVE_AFTER));
             let requeue = me.since.is_some();
             me.since.get_or_insert_with(Instant::now);
             me.took.set(false);
@@ -201,7 +200,7 @@ impl RawMutex {
         if s & STARVING == 0 && !on(Mutation::MutexWokenAssumesHandOff) {
             return false;
         }
-        let short = me.since.is_none_or(|t| !crate::loom::deadline_passed(Instant::now(), t + STARVE_AFTER));
+        let short = me.since.is_none_or(|t| !crate::loom::waited_past(t, STARVE_AFTER));
         loop {
             let mut new = s | LOCKED;
             if short || s & QUEUED == 0 {

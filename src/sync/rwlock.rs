@@ -1,10 +1,5 @@
-//! [`RwLock`]: std's `RwLock` API, parking fibers, writer-fair.
-//!
-//! The state (reader count, writer flag) and the FIFO of waiters share one
-//! internal lock. A newcomer takes the lock only when no one is queued, so
-//! a stream of readers cannot starve a queued writer; a release hands the
-//! lock to the front of the queue — one writer, or every reader up to the
-//! next writer.
+//! [`RwLock`]: std's `RwLock` API, parking fibers, on the barging lock
+//! with bounded waiting of `raw_rwlock.rs`.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -12,61 +7,15 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison;
-use crate::fiber::park::Reason;
-use crate::fiber::wait_list::{WaitList, wait_on};
-use crate::fiber::waiter::Wakeup;
-use crate::fiber::{SyncKind, WaitOn};
+use super::raw_rwlock::{RawRwLock, Want};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::mutation::{Mutation, on};
-use crate::loom::sync::Mutex as InnerMutex;
-
-/// What a queued waiter wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
-    Read,
-    Write,
-}
-
-#[derive(Debug)]
-struct State {
-    readers: usize,
-    writer: bool,
-    waiters: WaitList<Want>,
-}
-
-impl State {
-    /// Whether a newcomer wanting `want` may take the lock now.
-    fn free_for(&self, want: Want) -> bool {
-        let writer = self.writer && !(want == Want::Read && on(Mutation::RwLockReaderIgnoresWriter));
-        self.waiters.is_empty() && !writer && (want == Want::Read || self.readers == 0)
-    }
-
-    fn take(&mut self, want: Want) {
-        match want {
-            Want::Read => self.readers += 1,
-            Want::Write => self.writer = true,
-        }
-    }
-
-    /// Hands the lock to the front of the queue, as far as it admits them.
-    fn grant(&mut self, wakeups: &mut Vec<Wakeup>) {
-        loop {
-            let (readers, writer) = (self.readers, self.writer);
-            let admits = |want: &Want| !writer && (*want == Want::Read || readers == 0);
-            match self.waiters.pop(Reason::Notified, admits) {
-                Some((want, wakeup)) => {
-                    self.take(want);
-                    wakeups.push(wakeup);
-                }
-                None => return,
-            }
-        }
-    }
-}
 
 /// A reader-writer lock with `std::sync::RwLock`'s API whose waits park
-/// the fiber (or block the thread). Fair: waiters are served in arrival
-/// order, readers that arrive behind a queued writer wait for it. A panic
+/// the fiber (or block the thread). A released lock is free for whoever
+/// runs first, so a contended hand-off does not wait for a woken fiber to
+/// be scheduled; a waiter that has waited longer than about 1 ms switches
+/// the lock to serving waiters in order, so neither readers nor writers
+/// starve (a queued writer holds back new readers from then on). A panic
 /// while writing poisons it, as in std.
 ///
 /// ```
@@ -81,7 +30,7 @@ impl State {
 /// assert_eq!(*lock.read().unwrap(), 6);
 /// ```
 pub struct RwLock<T: ?Sized> {
-    state: InnerMutex<State>,
+    raw: RawRwLock,
     poison: poison::Flag,
     /// The user's data; under loom, loom's cell checks that every access
     /// is ordered after the last conflicting one (a reader after the
@@ -120,7 +69,7 @@ impl<T> RwLock<T> {
         /// A new unlocked lock holding `value`.
         pub fn new(value: T) -> Self {
             Self {
-                state: InnerMutex::new(State { readers: 0, writer: false, waiters: WaitList::new() }),
+                raw: RawRwLock::new(),
                 poison: poison::Flag::new(),
                 data: UnsafeCell::new(value),
             }
@@ -139,25 +88,25 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    /// Takes shared access, waiting behind a writer or queued waiters. A
-    /// cancellation point.
+    /// Takes shared access, waiting while a writer holds the lock (or, in
+    /// hand-off mode, behind queued waiters). A cancellation point.
     ///
     /// # Errors
     ///
     /// `Err` holding the guard if the lock is poisoned.
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        self.acquire(Want::Read);
+        self.raw.acquire(Want::Read);
         poison::map_result(&self.poison, self.read_guard())
     }
 
-    /// Takes unique access, waiting for readers, a writer or queued
-    /// waiters. A cancellation point.
+    /// Takes unique access, waiting for readers or a writer (or, in
+    /// hand-off mode, behind queued waiters). A cancellation point.
     ///
     /// # Errors
     ///
     /// `Err` holding the guard if the lock is poisoned.
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        self.acquire(Want::Write);
+        self.raw.acquire(Want::Write);
         poison::map_result(&self.poison, self.write_guard())
     }
 
@@ -167,7 +116,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// `WouldBlock`, or `Poisoned` holding the guard.
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        if !self.try_take(Want::Read) {
+        if !self.raw.try_take(Want::Read) {
             return Err(TryLockError::WouldBlock);
         }
         Ok(poison::map_result(&self.poison, self.read_guard())?)
@@ -179,7 +128,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// `WouldBlock`, or `Poisoned` holding the guard.
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        if !self.try_take(Want::Write) {
+        if !self.raw.try_take(Want::Write) {
             return Err(TryLockError::WouldBlock);
         }
         Ok(poison::map_result(&self.poison, self.write_guard())?)
@@ -204,75 +153,6 @@ impl<T: ?Sized> RwLock<T> {
         // SAFETY: `&mut self` is unique: no guard exists.
         let value = self.data.with_mut(|p| unsafe { &mut *p });
         poison::map_result(&self.poison, value)
-    }
-
-    fn try_take(&self, want: Want) -> bool {
-        let mut s = crate::loom::lock(&self.state);
-        let free = s.free_for(want);
-        if free {
-            s.take(want);
-        }
-        free
-    }
-
-    fn acquire(&self, want: Want) {
-        if self.try_take(want) {
-            return;
-        }
-        let try_grant = |s: &mut State| {
-            let free = s.free_for(want);
-            if free {
-                s.take(want);
-            }
-            free
-        };
-        // Gives back a grant we will not use (cancelled); our leaving may
-        // also admit those queued behind us (readers behind a writer).
-        let leave = |granted: bool| {
-            if on(Mutation::RwLockLeaveNoGrant) {
-                return;
-            }
-            self.update(|s| {
-                if granted {
-                    match want {
-                        Want::Read => s.readers -= 1,
-                        Want::Write => s.writer = false,
-                    }
-                }
-            })
-        };
-        let kind = match want {
-            Want::Read => SyncKind::RwLockRead,
-            Want::Write => SyncKind::RwLockWrite,
-        };
-        let on = WaitOn::Sync { kind, address: (self as *const Self).cast::<()>() as usize };
-        loop {
-            let waited = wait_on(&self.state, None, on, want, try_grant, |s| &mut s.waiters, || {}, leave);
-            if waited.granted {
-                return;
-            }
-            leave(false);
-        }
-    }
-
-    fn release(&self, want: Want) {
-        self.update(|s| match want {
-            Want::Read => s.readers -= 1,
-            Want::Write => s.writer = false,
-        });
-    }
-
-    /// Changes the state, grants what it now allows, wakes after unlocking.
-    fn update(&self, change: impl FnOnce(&mut State)) {
-        let mut wakeups = Vec::new();
-        {
-            let mut s = crate::loom::lock(&self.state);
-            change(&mut s);
-            s.grant(&mut wakeups);
-        }
-        for wakeup in wakeups {
-            wakeup.run();
-        }
     }
 
     fn read_guard(&self) -> RwLockReadGuard<'_, T> {
@@ -312,7 +192,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         if crate::loom::cells_unreachable() {
             return;
         }
-        self.lock.release(Want::Read);
+        self.lock.raw.release(Want::Read);
     }
 }
 
@@ -322,7 +202,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
             return;
         }
         self.lock.poison.done(&self.poison);
-        self.lock.release(Want::Write);
+        self.lock.raw.release(Want::Write);
     }
 }
 
