@@ -7,12 +7,12 @@
 #   gdb -batch PROGRAM CORE -x gdb/fiberio.py -ex "fiberio fibers" -ex "fiberio bt 7"
 #
 # How it finds them (src/sched/debugger.rs): the unmangled static
-# FIBERIO_WORKERS heads a list of the live workers (each worker's
+# FIBERIO_DEBUG_WORKERS heads a list of the live workers (each worker's
 # `debug_next` names the next); each worker's `fibers` slab holds its
 # started fibers, a `corosensei::Coroutine` and the fiber's `Task` each.
-# The program must have debug info (a debug build, or
-# `debug = "line-tables-only"` is not enough: the script reads fields by
-# name).
+# The program must have full debug info (a debug build, or `debug = true`
+# in its release profile; `debug = "line-tables-only"` is not enough: the
+# script reads fields by name).
 #
 # The backtrace of a suspended fiber (corosensei's src/arch/x86_64.rs,
 # `switch_yield`): the coroutine's `stack_ptr` points at its saved
@@ -33,7 +33,7 @@
 import gdb
 import gdb.unwinder
 
-WORKERS = "fiberio::sched::debugger::FIBERIO_WORKERS"
+WORKERS = "fiberio::sched::debugger::FIBERIO_DEBUG_WORKERS"
 PHASE_MASK = 0x1F
 PARKED = 1
 

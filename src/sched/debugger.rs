@@ -1,5 +1,5 @@
 //! A debugger's way in: every live worker of the process, on a list whose
-//! head is the exported, unmangled symbol [`FIBERIO_WORKERS`]. The gdb
+//! head is the exported, unmangled symbol [`FIBERIO_DEBUG_WORKERS`]. The gdb
 //! script `gdb/fiberio.py` follows it in a live process or a core file —
 //! where no code can run — to each worker's fiber slab, and from a parked
 //! fiber's saved stack pointer (corosensei's `Coroutine::stack_ptr`) to its
@@ -18,7 +18,7 @@ use crate::loom::static_atomic::{AtomicPtr, Ordering::SeqCst};
 /// The first live worker of the process (null: none); each worker's
 /// `debug_next` names the next. For debuggers (module docs).
 #[unsafe(no_mangle)]
-pub(crate) static FIBERIO_WORKERS: AtomicPtr<Worker> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static FIBERIO_DEBUG_WORKERS: AtomicPtr<Worker> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Serialises edits of the list (process-wide bookkeeping: std's mutex).
 static EDIT: StdMutex<()> = StdMutex::new(());
@@ -27,8 +27,8 @@ static EDIT: StdMutex<()> = StdMutex::new(());
 /// local of its thread's `worker_main`) until [`unlink`] takes it out.
 pub(crate) fn link(worker: &Worker) {
     let _edit = crate::loom::lock_static(&EDIT);
-    worker.debug_next.store(FIBERIO_WORKERS.load(SeqCst), SeqCst);
-    FIBERIO_WORKERS.store((worker as *const Worker).cast_mut(), SeqCst);
+    worker.debug_next.store(FIBERIO_DEBUG_WORKERS.load(SeqCst), SeqCst);
+    FIBERIO_DEBUG_WORKERS.store((worker as *const Worker).cast_mut(), SeqCst);
 }
 
 /// Takes `worker` out of the list.
@@ -36,7 +36,7 @@ pub(crate) fn unlink(worker: &Worker) {
     let _edit = crate::loom::lock_static(&EDIT);
     let me = (worker as *const Worker).cast_mut();
     let next = worker.debug_next.load(SeqCst);
-    let mut link = &FIBERIO_WORKERS;
+    let mut link = &FIBERIO_DEBUG_WORKERS;
     loop {
         let cur = link.load(SeqCst);
         if cur.is_null() {

@@ -29,10 +29,10 @@ use std::time::Instant;
 
 use super::raw_mutex::STARVE_AFTER;
 use crate::fiber::park::Reason;
-use crate::fiber::{SyncKind, WaitOn};
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{Register, WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex;
 
