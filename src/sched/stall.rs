@@ -244,9 +244,9 @@ impl Watch {
 
     fn message(&self, index: usize, fiber: &RunningFiber, so_far: Duration) -> String {
         format!(
-            "fiberio: fiber '{name}' (id {id}, spawned at {location}) has run on worker {index} \
-             (thread {prefix}-{index}) \
-             for at least {ms} ms without yielding or parking, holding up that worker's other \
+            "fiberio: fiber '{name}' (id {id}) has run on worker {index} (thread {prefix}-{index}) \
+             for at least {ms} ms without yielding or parking (it was spawned at {location}), \
+             holding up that worker's other \
              fibers: a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
              loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
              fiberio::yield_now() in the loop. \
