@@ -7,6 +7,12 @@
 //!   two-worker runtime (placed with `tests/util`'s `spawn_on`, checked to
 //!   run on different threads): each wake crosses the inbox, and costs an
 //!   eventfd write when the partner's worker has gone to sleep;
+//! - `block_on(tokio mpsc)/cross worker`: the same two pinned fibers, each
+//!   waiting in `fiberio::future::block_on(rx.recv())` on tokio's
+//!   runtime-agnostic unbounded channels: a `Waker` woken from the other
+//!   worker (issue 10's goal: no worse than the channel hand-off above);
+//! - `block_on/ready future`: `block_on` of an already-ready future on a
+//!   fiber, per call (issue 10's goal: at most 50 ns);
 //! - `std::sync::mpsc/thread↔thread`: two OS threads;
 //! - `tokio mpsc/...`: two tasks, unbounded channels, on a current-thread
 //!   runtime and on a two-worker multi-thread runtime.
@@ -70,6 +76,49 @@ fn fiberio_cross_worker(c: &mut Criterion) {
             let (took, here) = pinger.join().unwrap();
             assert_ne!(here, partner.join().unwrap(), "the fibers ran on different workers");
             took
+        });
+    });
+}
+
+fn block_on_cross_worker(c: &mut Criterion) {
+    use fiberio::future::block_on;
+    let rt = fiberio::Runtime::builder().workers(2).build().unwrap();
+    c.bench_function("ping-pong/block_on(tokio mpsc)/cross worker", |b| {
+        b.iter_custom(|iters| {
+            let (req_tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            let partner = util::spawn_on(&rt, 1, move || {
+                while let Some(v) = block_on(req_rx.recv()) {
+                    rep_tx.send(v + 1).unwrap();
+                }
+                std::thread::current().id()
+            });
+            let pinger = util::spawn_on(&rt, 0, move || {
+                let start = Instant::now();
+                for i in 0..iters {
+                    req_tx.send(i).unwrap();
+                    assert_eq!(block_on(rep_rx.recv()), Some(i + 1));
+                }
+                (start.elapsed(), std::thread::current().id())
+            });
+            let (took, here) = pinger.join().unwrap();
+            assert_ne!(here, partner.join().unwrap(), "the fibers ran on different workers");
+            took
+        });
+    });
+}
+
+fn block_on_ready(c: &mut Criterion) {
+    let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
+    c.bench_function("block_on/ready future (fiber)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(|| {
+                let start = Instant::now();
+                for i in 0..iters {
+                    std::hint::black_box(fiberio::future::block_on(std::future::ready(i)));
+                }
+                start.elapsed()
+            })
         });
     });
 }
@@ -142,6 +191,7 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500))
         .sample_size(30);
-    targets = fiberio_same_worker, fiberio_cross_worker, std_threads, tokio_current_thread, tokio_multi_thread
+    targets = fiberio_same_worker, fiberio_cross_worker, block_on_cross_worker, block_on_ready, std_threads,
+        tokio_current_thread, tokio_multi_thread
 }
 criterion_main!(benches);

@@ -161,6 +161,7 @@ mod blocking;
 mod chan;
 mod fiber;
 pub mod fs;
+pub mod future;
 pub mod io;
 mod loom;
 pub mod net;

@@ -169,3 +169,34 @@ fn broken_rwlock_cancelled_waiter_keeping_the_wake_strands_the_reader() {
     __loom::mutate(Some(Mutation::RwLockLeaveNoGrant));
     rwlock_cancelled_retry_waiter();
 }
+
+/// Two fibers queue behind main, which releases (waking the first to
+/// retry) and barges back in once. With waits past the bound the first
+/// waiter's failed retry switches the lock to hand-off, and the lock is
+/// handed to the waiters in turn: both get it, and the lock ends free.
+fn two_waiters_behind_a_barger() {
+    loom_tests::check(Some(2), || {
+        let m = Arc::new(Mutex::new(0u32));
+        let g = m.lock().unwrap();
+        let spawn = |m: &Arc<Mutex<u32>>| {
+            let m = m.clone();
+            fiberio::spawn(move || *m.lock().unwrap() += 1)
+        };
+        let (a, b) = (spawn(&m), spawn(&m));
+        drop(g);
+        *m.lock().unwrap() += 1;
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(*m.try_lock().expect("the lock ends free"), 3);
+    });
+}
+
+#[test]
+fn two_waiters_behind_a_barger_are_both_served() {
+    two_waiters_behind_a_barger();
+}
+
+#[test]
+fn two_waiters_behind_a_barger_within_the_bound_are_both_served() {
+    within_bound(two_waiters_behind_a_barger);
+}

@@ -59,6 +59,11 @@ pub enum Mutation {
     /// `JoinSlot::register` reclaims its slot with a load and a store.
     JoinSlotReclaimByStore,
 
+    // future/ (race 13)
+    /// A `block_on` wait registers its waiter without re-checking for a
+    /// wake that came before.
+    SignalNoRecheck,
+
     // sched/ (races 7, 8; the worker's commit and shutdown)
     /// `SleepState::prepare_sleep` re-checks for work before announcing.
     SleepRecheckFirst,
