@@ -1,5 +1,6 @@
 //! The fiber dump says what each fiber waits on — an fd and direction, a
-//! timer, each lock, a channel, a select, a join, the helper pool — that a
+//! timer, each lock, a channel, a select, a join, the helper pool, a
+//! future — that a
 //! fiber that yields is runnable, where each was spawned, and shows the
 //! user's own function in a parked fiber's backtrace.
 
@@ -194,6 +195,11 @@ fn channels_select_join_and_the_helper_pool() {
     assert_eq!(on(parked_info(&rt, unblocked.fiber().id()).state), WaitReason::Blocking);
     release.send(()).unwrap();
     unblocked.join().unwrap();
+
+    let polling = rt.spawn(|| fiberio::future::block_on(std::future::pending::<()>()));
+    assert_eq!(on(parked_info(&rt, polling.fiber().id()).state), WaitReason::Future);
+    polling.cancel();
+    assert!(polling.join().unwrap_err().is::<fiberio::Cancelled>());
 }
 
 #[test]

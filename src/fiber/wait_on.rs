@@ -79,6 +79,8 @@ pub(crate) enum WaitOn {
     },
     /// A helper-pool thread running `unblock`'s closure.
     Blocking,
+    /// The waker of a future in `future::block_on`.
+    Future,
     /// The workers' answers to a fiber dump this fiber asked for.
     Dump,
 }

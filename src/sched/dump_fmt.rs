@@ -28,6 +28,7 @@ impl fmt::Display for WaitReason {
             WaitReason::Select => f.write_str("select"),
             WaitReason::Join { fiber } => write!(f, "join fiber {fiber}"),
             WaitReason::Blocking => f.write_str("unblock"),
+            WaitReason::Future => f.write_str("future"),
             WaitReason::Dump => f.write_str("fiber dump"),
             WaitReason::Unknown => f.write_str("parked"),
         }

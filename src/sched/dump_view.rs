@@ -208,6 +208,8 @@ pub enum WaitReason {
     },
     /// The helper pool running its closure ([`unblock`](crate::unblock)).
     Blocking,
+    /// A future's waker, in [`future::block_on`](crate::future::block_on).
+    Future,
     /// The answers to a fiber dump it asked for.
     Dump,
     /// Not recorded.
@@ -238,6 +240,7 @@ impl WaitReason {
                 None => WaitReason::Unknown,
             },
             WaitOn::Blocking => WaitReason::Blocking,
+            WaitOn::Future => WaitReason::Future,
             WaitOn::Dump => WaitReason::Dump,
         }
     }
