@@ -1,8 +1,7 @@
 //! The fiber dump says what each fiber waits on — an fd and direction, a
 //! timer, each lock, a channel, a select, a join, the helper pool, a
-//! future — that a
-//! fiber that yields is runnable, where each was spawned, and shows the
-//! user's own function in a parked fiber's backtrace.
+//! future — that a fiber that yields is runnable, where each was spawned,
+//! and shows the user's own function in a parked fiber's backtrace.
 
 mod util;
 
