@@ -80,6 +80,7 @@ pub(crate) struct Fibers {
 
 impl Fibers {
     /// Stores a slot; returns its index.
+    #[inline]
     pub(crate) fn insert(&mut self, slot: FiberSlot) -> u32 {
         match self.free.pop() {
             Some(i) => {
