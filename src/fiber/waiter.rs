@@ -61,7 +61,6 @@ impl Waiter {
 
     /// Ends the wait with `reason` if no other wake has; returns whether
     /// this wake won. The loser does nothing (DESIGN.md decision 7).
-    #[inline]
     pub(crate) fn wake(&self, reason: Reason) -> bool {
         match (self.decide(reason), &self.target) {
             (Wake::Lost, _) => false,
