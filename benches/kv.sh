@@ -7,6 +7,8 @@
 #   benches/kv.sh                     # 5 run pairs, 200 connections, 100,000 requests
 #   benches/kv.sh --runs 3 --conns 50 --requests 20000 --tests set,get
 #   benches/kv.sh --workers 2         # FIBERIO_WORKERS for the fiber server
+#   benches/kv.sh --fibers-bin PATH   # another build of kv_fiberio (an older revision)
+#   benches/kv.sh --threads-bin PATH  # ... or in place of kv_std (two fiber builds)
 #
 # Per run and command it records redis-benchmark's requests/s and the
 # server's CPU time (user + system, from /proc/PID/stat) over that command,
@@ -16,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=5 conns=200 requests=100000 tests=set,get,incr workers=""
+runs=5 conns=200 requests=100000 tests=set,get,incr workers="" fibers_bin="" threads_bin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -24,6 +26,8 @@ while [ $# -gt 0 ]; do
     --requests) requests=$2; shift 2 ;;
     --tests) tests=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
+    --fibers-bin) fibers_bin=$2; shift 2 ;;
+    --threads-bin) threads_bin=$2; shift 2 ;;
     *) echo "benches/kv.sh: unknown option '$1' (see the header for usage)" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +51,9 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 one() {
   local side=$1 run=$2 port=$3 pid
   if [ "$side" = fibers ]; then
-    "$bin/kv_fiberio" --addr "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+    "${fibers_bin:-$bin/kv_fiberio}" --addr "127.0.0.1:$port" >"$out/server.log" 2>&1 &
   else
-    "$bin/kv_std" --addr "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+    "${threads_bin:-$bin/kv_std}" --addr "127.0.0.1:$port" >"$out/server.log" 2>&1 &
   fi
   pid=$!
   for _ in $(seq 100); do

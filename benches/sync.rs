@@ -12,7 +12,9 @@
 //!
 //! At the end it prints each case's median (criterion's estimate), the
 //! ratios to std, and the per-participant share of acquisitions in a
-//! fixed-size contended run for both locks (fairness).
+//! fixed-size contended run for both locks, and the longest wait for the
+//! lock in it (what fiberio's lock bounds: about 1 ms plus one turn of
+//! those queued ahead).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -112,9 +114,10 @@ fn contended(c: &mut Criterion) {
 }
 
 /// Per-participant acquisitions when `n` participants race to `total`,
-/// yielding inside the critical section (as `tests/sync_fairness.rs`) so
-/// that the others queue up; counted once all have started.
-fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
+/// yielding inside the critical section so that the others queue up;
+/// counted once all have started. Also each one's longest wait for the
+/// lock (from the `lock` call to holding it): what fiberio's lock bounds.
+fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<(u64, Duration)> {
     let rt = fiberio::Runtime::builder().workers(WORKERS).build().unwrap();
     let fm = Arc::new((fiberio::sync::Mutex::new(0u64), fiberio::sync::Barrier::new(n)));
     let sm = Arc::new(std::sync::Mutex::new(0u64));
@@ -135,25 +138,30 @@ fn shares(n: usize, total: u64, fiberio_lock: bool) -> Vec<u64> {
                     *t += u64::from(counts);
                     Some(counts)
                 };
-                let mut mine = 0;
+                let (mut mine, mut longest) = (0, Duration::ZERO);
                 loop {
+                    let asked = Instant::now();
                     let step = if fiberio_lock {
-                        step(&mut fm.0.lock().unwrap())
+                        let mut g = fm.0.lock().unwrap();
+                        longest = longest.max(asked.elapsed());
+                        step(&mut g)
                     } else {
-                        step(&mut sm.lock().unwrap())
+                        let mut g = sm.lock().unwrap();
+                        longest = longest.max(asked.elapsed());
+                        step(&mut g)
                     };
                     match step {
-                        None => return mine,
+                        None => return (mine, longest),
                         Some(counted) => mine += u64::from(counted),
                     }
                 }
             };
             if fiberio_lock {
                 let h = rt.spawn(body);
-                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> u64>
+                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> (u64, Duration)>
             } else {
                 let h = std::thread::spawn(body);
-                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> u64>
+                Box::new(move || h.join().unwrap()) as Box<dyn FnOnce() -> (u64, Duration)>
             }
         })
         .collect();
@@ -165,8 +173,12 @@ fn median_ns(name: &str) -> Option<f64> {
     // its package's directory, `benches/`.
     let dir = std::env::var("CARGO_TARGET_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
-    let path = format!("{dir}/criterion/{}/new/estimates.json", name.replace('/', "_"));
-    let text = std::fs::read_to_string(&path).ok()?;
+    // A lone function's directory is its name with `/` as `_`; a group's
+    // member's is `<group, / as _>/<member>`.
+    let flat = format!("{dir}/criterion/{}/new/estimates.json", name.replace('/', "_"));
+    let (group, member) = name.rsplit_once('/')?;
+    let grouped = format!("{dir}/criterion/{}/{member}/new/estimates.json", group.replace('/', "_"));
+    let text = std::fs::read_to_string(&flat).or_else(|_| std::fs::read_to_string(&grouped)).ok()?;
     let at = text.find("\"median\"")?;
     let rest = &text[at..];
     let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
@@ -191,11 +203,17 @@ fn summary() {
     }
     for (label, fiberio_lock) in [("fiberio Mutex, 8 fibers", true), ("std Mutex, 8 threads", false)] {
         let total = 40_000;
-        let counts = shares(N, total, fiberio_lock);
+        let runs = shares(N, total, fiberio_lock);
         let fair = total as f64 / N as f64;
+        let counts: Vec<u64> = runs.iter().map(|r| r.0).collect();
         let min = *counts.iter().min().unwrap() as f64 / fair;
         let max = *counts.iter().max().unwrap() as f64 / fair;
-        println!("fairness, {label}: min {min:.3}x max {max:.3}x of the fair share; counts {counts:?}");
+        let longest = runs.iter().map(|r| r.1).max().unwrap();
+        println!(
+            "contention, {label}: longest wait for the lock {:.2} ms; shares min {min:.3}x max {max:.3}x \
+             of the fair share; counts {counts:?}",
+            longest.as_secs_f64() * 1e3
+        );
     }
 }
 

@@ -93,7 +93,16 @@ pub(crate) trait Carrier {
     /// calls it).
     #[allow(dead_code)]
     fn suspend_thread(&self, request: Request);
+
+    /// The running fiber spent its IO budget and is about to yield
+    /// ([`spend_io_budget`]): the worker counts it.
+    fn io_budget_spent(&self) {}
 }
+
+/// IO operations a fiber may complete in one run without parking before it
+/// yields to its worker's other fibers, by default (tokio's cooperative
+/// budget is 128 too). `RuntimeBuilder::io_budget` sets it.
+pub(crate) const DEFAULT_IO_BUDGET: u32 = 128;
 
 /// The fiber layer's state of one worker thread: its carrier and the
 /// fiber it runs. A worker owns one, names it this thread's context for
@@ -109,6 +118,11 @@ pub(crate) struct Context {
     unwinding: Cell<bool>,
     /// The capture request and answer of a fiber dump (`capture.rs`).
     pub(crate) capture: Capture,
+    /// IO operations the running fiber may still complete in this run
+    /// without parking ([`spend_io_budget`]).
+    io_left: Cell<u32>,
+    /// What `io_left` starts at in each run (`u32::MAX`: no budget).
+    io_budget: Cell<u32>,
 }
 
 impl Context {
@@ -118,6 +132,8 @@ impl Context {
             running: Cell::new(std::ptr::null()),
             unwinding: Cell::new(false),
             capture: Capture::default(),
+            io_left: Cell::new(DEFAULT_IO_BUDGET),
+            io_budget: Cell::new(DEFAULT_IO_BUDGET),
         }
     }
 
@@ -127,6 +143,44 @@ impl Context {
     #[inline]
     pub(crate) fn set_running(&self, fiber: *const StartedFiber) {
         self.running.set(fiber);
+    }
+
+    /// The worker, as it resumes a fiber: the run starts with a full IO
+    /// budget ([`spend_io`](Self::spend_io)).
+    #[inline]
+    pub(crate) fn begin_run(&self, fiber: *const StartedFiber) {
+        self.running.set(fiber);
+        self.io_left.set(self.io_budget.get());
+    }
+
+    /// Counts one IO operation (a read, write, send, receive or accept) of
+    /// the running fiber that completed without parking. Once the fiber
+    /// has completed its budget of them in one run, it yields to its
+    /// worker's other fibers: a stream that never runs dry must not hold
+    /// the worker (a fiber that parks starts its next run with a full
+    /// budget). Not a cancellation point: the operation's result is not
+    /// lost. Call it only on a fiber ([`fiber_context`]).
+    #[inline]
+    pub(crate) fn spend_io(&self) {
+        let left = self.io_left.get();
+        if left > 1 {
+            self.io_left.set(left - 1);
+        } else {
+            self.io_budget_spent();
+        }
+    }
+
+    #[cold]
+    fn io_budget_spent(&self) {
+        if !self.running.get().is_null() && !self.is_unwinding() {
+            carrier_of(self).io_budget_spent();
+            self.suspend(Request::Yield);
+        }
+    }
+
+    /// The IO budget of each fiber run (0: none, never yield for IO).
+    pub(crate) fn set_io_budget(&self, ops: u32) {
+        self.io_budget.set(if ops == 0 { u32::MAX } else { ops });
     }
 
     /// The running fiber, if any.
@@ -297,12 +351,16 @@ pub(crate) fn park(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(
 
 /// Yields the running fiber (a cancellation point); `false` off a fiber.
 /// While shutdown unwinds fibers it returns at once.
+#[inline]
 pub(crate) fn yield_running() -> bool {
-    let Some((task, _)) = running() else {
+    let Some((task, ctx)) = running() else {
         return false;
     };
     super::cancel::check(task);
-    yield_running_uncancelled()
+    if !ctx.is_unwinding() {
+        ctx.suspend(Request::Yield);
+    }
+    true
 }
 
 /// Yields the running fiber, not a cancellation point: for a yield the
@@ -317,6 +375,13 @@ pub(crate) fn yield_running_uncancelled() -> bool {
         ctx.suspend(Request::Yield);
     }
     true
+}
+
+/// This thread's context, if a fiber runs on it: for a caller that checks
+/// "am I on a fiber?" and then uses the context (one thread-local read).
+#[inline]
+pub(crate) fn fiber_context<'a>() -> Option<&'a Context> {
+    context().filter(|ctx| !ctx.running.get().is_null())
 }
 
 /// Whether this thread is a worker whose shutdown is unwinding its fibers.

@@ -69,6 +69,26 @@ impl<T: AsFd> PollFd<T> {
         self.io.run(Dir::Write, None, || op(&self.inner), |_| false)
     }
 
+    /// Waits until the fd is readable (or hung up, or an error is pending),
+    /// parking only the fiber; returns at once if it is readable now.
+    ///
+    /// # Errors
+    ///
+    /// A `poll(2)` failure.
+    pub fn readable(&self) -> io::Result<()> {
+        self.io.wait_ready(Dir::Read)
+    }
+
+    /// Waits until the fd is writable (or an error is pending), parking
+    /// only the fiber; returns at once if it is writable now.
+    ///
+    /// # Errors
+    ///
+    /// A `poll(2)` failure.
+    pub fn writable(&self) -> io::Result<()> {
+        self.io.wait_ready(Dir::Write)
+    }
+
     /// The inner value.
     pub fn get_ref(&self) -> &T {
         &self.inner

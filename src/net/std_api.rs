@@ -141,6 +141,41 @@ macro_rules! fd_conversions {
 
 pub(crate) use fd_conversions;
 
+/// `readable()` and `writable()`: readiness waits, for code that drives the
+/// socket in non-blocking steps (an async adapter, a state machine). Expands
+/// inside an `impl` block of a type with an `io: IoSource` field.
+macro_rules! readiness_methods {
+    () => {
+        /// Waits until the socket is readable: data (or a datagram) to read,
+        /// the peer's end of the stream, or a pending error. Parks only the
+        /// fiber (off a fiber, blocks the thread); returns at once if the
+        /// socket is readable now. The next read does not find it empty,
+        /// unless another reader took the data first. It ignores the read
+        /// timeout and the socket's non-blocking mode; it is a cancellation
+        /// point.
+        ///
+        /// # Errors
+        ///
+        /// A `poll(2)` failure, or `NotConnected` once the socket is closed
+        /// while waiting.
+        pub fn readable(&self) -> std::io::Result<()> {
+            self.io.wait_ready($crate::reactor::Dir::Read)
+        }
+
+        /// Waits until the socket is writable: room in its send buffer, or
+        /// an error pending (see [`readable`](Self::readable)).
+        ///
+        /// # Errors
+        ///
+        /// As [`readable`](Self::readable).
+        pub fn writable(&self) -> std::io::Result<()> {
+            self.io.wait_ready($crate::reactor::Dir::Write)
+        }
+    };
+}
+
+pub(crate) use readiness_methods;
+
 /// The timeout methods every connected or datagram socket type has, with
 /// std's semantics, plus the deadlines its operations use. Expands inside an
 /// `impl` block of a type with an `io: IoSource` field.

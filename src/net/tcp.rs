@@ -6,8 +6,8 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use super::std_api::{
-    check_timeout, each_addr, fd_conversions, handle_methods, nonblocking_method, stream_io, timeout_methods,
-    ttl_methods,
+    check_timeout, each_addr, fd_conversions, handle_methods, nonblocking_method, readiness_methods,
+    stream_io, timeout_methods, ttl_methods,
 };
 use crate::reactor::{Deadline, Dir, IoSource};
 use crate::sys::socket;
@@ -143,6 +143,7 @@ impl TcpStream {
     handle_methods!();
     ttl_methods!();
     timeout_methods!();
+    readiness_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::net::TcpStream) -> io::Result<Self> {

@@ -4,7 +4,9 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
 
-use super::std_api::{each_addr, handle_methods, nonblocking_method, timeout_methods, ttl_methods};
+use super::std_api::{
+    each_addr, handle_methods, nonblocking_method, readiness_methods, timeout_methods, ttl_methods,
+};
 use crate::reactor::{Dir, IoSource};
 use crate::sys::socket;
 
@@ -35,6 +37,7 @@ impl UdpSocket {
     handle_methods!();
     ttl_methods!();
     timeout_methods!();
+    readiness_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::net::UdpSocket) -> io::Result<Self> {

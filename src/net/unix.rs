@@ -8,7 +8,9 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::std_api::{fd_conversions, handle_methods, nonblocking_method, stream_io, timeout_methods};
+use super::std_api::{
+    fd_conversions, handle_methods, nonblocking_method, readiness_methods, stream_io, timeout_methods,
+};
 use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain listener — `std::os::unix::net::UnixListener` whose
@@ -107,6 +109,7 @@ pub struct UnixStream {
 impl UnixStream {
     handle_methods!();
     timeout_methods!();
+    readiness_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::os::unix::net::UnixStream) -> io::Result<Self> {

@@ -6,7 +6,9 @@ use std::os::fd::AsFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::std_api::{fd_conversions, handle_methods, nonblocking_method, timeout_methods};
+use super::std_api::{
+    fd_conversions, handle_methods, nonblocking_method, readiness_methods, timeout_methods,
+};
 use crate::reactor::{Dir, IoSource};
 
 /// A Unix-domain datagram socket — `std::os::unix::net::UnixDatagram`
@@ -20,6 +22,7 @@ pub struct UnixDatagram {
 impl UnixDatagram {
     handle_methods!();
     timeout_methods!();
+    readiness_methods!();
     nonblocking_method!();
 
     fn from_nonblocking(inner: std::os::unix::net::UnixDatagram) -> io::Result<Self> {

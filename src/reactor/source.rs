@@ -55,10 +55,15 @@ impl IoSource {
             let mut op = op;
             return op();
         }
-        if !fiber::in_fiber() {
+        let Some(ctx) = fiber::carrier::fiber_context() else {
             return self.run_on_thread(dir, deadline, op);
+        };
+        let done = self.pd.run_io(dir, op, short, || self.park(dir, deadline));
+        if done.is_ok() {
+            // The same context after a park: a fiber never changes thread.
+            ctx.spend_io();
         }
-        self.pd.run_io(dir, op, short, || self.park(dir, deadline))
+        done
     }
 
     /// The plain-thread version of `run`: `poll(2)` between attempts.
@@ -104,6 +109,27 @@ impl IoSource {
             })
         });
         added.unwrap_or(Ok(()))
+    }
+
+    /// Waits until the fd is ready for `dir` (readable, or writable; a
+    /// hang-up or a pending error counts as ready), parking the fiber, or
+    /// blocking the thread off a fiber. Whether the fd is ready is asked of
+    /// the kernel (`poll(2)`, timeout 0), not taken from the readiness
+    /// token alone, which may be optimistic: this returns only when the
+    /// next operation will not find `EAGAIN` (unless another reader or
+    /// writer takes the readiness first). The fd's own non-blocking mode
+    /// does not matter here: a readiness wait always waits.
+    pub(crate) fn wait_ready(&self, dir: Dir) -> io::Result<()> {
+        // SAFETY: `self.fd` stays open while the owner holds this source.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let read = dir == Dir::Read;
+        if !fiber::in_fiber() {
+            return wait_fd(fd, read, None).map(drop);
+        }
+        let check = || {
+            if sys::poll::is_ready(fd, read)? { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) }
+        };
+        self.pd.run_io(dir, check, |_| false, || self.park(dir, None))
     }
 
     /// The fd's poll descriptor.

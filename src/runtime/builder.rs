@@ -101,6 +101,25 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How many IO operations (reads, writes, sends, receives, accepts) a
+    /// fiber may complete in one run without parking before it yields to
+    /// the other fibers of its worker; 0: no limit. Default: 128.
+    ///
+    /// A fiber reading a stream that never runs dry would otherwise keep
+    /// its worker until the stream ends, and its neighbours — a timer, a
+    /// connection with one request — would wait that long. The yield is
+    /// not a cancellation point and loses nothing; it costs the reader a
+    /// pass through the worker's loop per budget.
+    ///
+    /// ```
+    /// let rt = fiberio::Runtime::builder().io_budget(64).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn io_budget(mut self, ops: u32) -> Self {
+        self.config.io_budget = Some(ops);
+        self
+    }
+
     /// Checks the configuration and starts the workers.
     ///
     /// # Errors

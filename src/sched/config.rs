@@ -26,6 +26,7 @@ pub(crate) struct Config {
     pub(crate) stall_threshold: Option<Option<Duration>>,
     /// Whether SIGQUIT prints a fiber dump (`dump_signal.rs`).
     pub(crate) dump_signal: Option<bool>,
+    pub(crate) io_budget: Option<u32>,
 }
 
 impl Config {
@@ -58,7 +59,8 @@ impl Config {
             None => dump_signal::from_env()?,
         };
         let name = self.name.as_deref().unwrap_or("fiberio-worker");
-        let core = RuntimeCore::start(workers, stack_size, stall, name)?;
+        let io_budget = self.io_budget.unwrap_or(crate::fiber::carrier::DEFAULT_IO_BUDGET);
+        let core = RuntimeCore::start(workers, stack_size, stall, io_budget, name)?;
         if dump_signal {
             // On error the runtime is dropped: it shuts down.
             dump_signal::register(name, core.shared())?;

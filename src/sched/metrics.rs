@@ -53,6 +53,9 @@ counters! {
     remote_wakes,
     /// Eventfd writes made to wake this worker.
     eventfd_writes,
+    /// Yields of fibers that spent their IO budget: that many IO operations
+    /// completed in one run without parking (`RuntimeBuilder::io_budget`).
+    io_yields,
     /// Spins: times this worker, out of work, watched its inbox for a
     /// moment before sleeping.
     spins,

@@ -39,6 +39,9 @@ pub(crate) struct RuntimeShared {
     next_remote: AtomicUsize,
     /// Workers spinning before they sleep, and how many may (`spin.rs`).
     pub(crate) spinners: Spinners,
+    /// IO operations a fiber completes in one run before it yields (0: no
+    /// limit; `fiber::carrier::spend_io_budget`).
+    pub(crate) io_budget: u32,
 }
 
 impl RuntimeShared {
@@ -134,6 +137,7 @@ impl RuntimeCore {
         workers: usize,
         stack_size: usize,
         stall: Option<Duration>,
+        io_budget: u32,
         name: &str,
     ) -> io::Result<Self> {
         let mut shared_workers = Vec::with_capacity(workers);
@@ -147,6 +151,7 @@ impl RuntimeCore {
             sleepers: AtomicUsize::new(0),
             next_remote: AtomicUsize::new(0),
             spinners: Spinners::new(workers),
+            io_budget,
         });
         let mut core = Self { shared: shared.clone(), threads: Mutex::new(Vec::new()), watchdog: None };
         for index in 0..workers {

@@ -168,6 +168,7 @@ pub(crate) struct Worker {
     /// Whether an idle worker spins before it sleeps: on after a sleep a
     /// remote wake ended, off after a spin that found nothing (`spin.rs`).
     pub(super) spin_pays: Cell<bool>,
+
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
@@ -188,13 +189,15 @@ impl Worker {
     pub(crate) fn new(rt: Arc<RuntimeShared>, index: usize) -> Self {
         let shared = rt.workers[index].clone();
         let stacks = StackCache::new(rt.stack_pool.clone());
+        let context = Context::new();
+        context.set_io_budget(rt.io_budget);
         Self {
             shared,
             rt,
             events: RefCell::new(vec![Event::EMPTY; EVENTS_PER_POLL].into_boxed_slice()),
             run_queue: RefCell::new(VecDeque::new()),
             runnext: Cell::new(None),
-            context: Context::new(),
+            context,
             closed: Cell::new(false),
             fibers: RefCell::new(Fibers::default()),
             timers: RefCell::new(Timers::new()),
@@ -202,6 +205,7 @@ impl Worker {
             tick: Cell::new(0),
             idle_poll: Cell::new(true),
             spin_pays: Cell::new(false),
+
             spawn_budget: Cell::new((0, 0)),
             origin: TickOrigin::now(),
             debug_next: AtomicPtr::new(std::ptr::null_mut()),
@@ -329,7 +333,7 @@ impl Worker {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
         let fiber = unsafe { addr_of!((*slot).fiber) };
-        self.context.set_running(fiber);
+        self.context.begin_run(fiber);
         // SAFETY: as above; only the `Arc<Task>`'s address is read.
         let task = Arc::as_ptr(unsafe { &(*fiber).task });
         // SAFETY: the task outlives the run (its slot holds it); the guard
@@ -444,6 +448,15 @@ impl Carrier for Worker {
 
     fn is_closing(&self) -> bool {
         self.closed.get()
+    }
+
+    fn io_budget_spent(&self) {
+        self.shared.counters.io_yields.bump();
+        // Its neighbours may wait on timers or other fds: poll right after
+        // this run, not POLL_INTERVAL such runs later (the loop polls when
+        // the tick it is about to reach is a multiple of the interval).
+        let tick = self.tick.get();
+        self.tick.set((tick - tick % POLL_INTERVAL).wrapping_add(POLL_INTERVAL - 1));
     }
 
     fn suspend_thread(&self, request: Request) {
