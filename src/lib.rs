@@ -30,6 +30,9 @@
 //! - Every wait goes through one two-phase park protocol in which exactly
 //!   one wakeup wins (readiness, timeout, shutdown).
 //! - Outside a fiber, everything blocks the calling thread, like std.
+//! - With the cargo feature `hook`, std's and other crates' blocking libc
+//!   calls (sockets, pipes, `poll`, sleeps, name resolution) park only the
+//!   fiber too: see the README's "Porting from threads".
 //!
 //! ```
 //! use std::time::Duration;
@@ -162,6 +165,8 @@ mod chan;
 mod fiber;
 pub mod fs;
 pub mod future;
+#[cfg(feature = "hook")]
+mod hook;
 pub mod io;
 mod loom;
 pub mod net;

@@ -56,8 +56,12 @@ fn warnings(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.starts_with(WARNING)).collect()
 }
 
+/// Blocks the thread for a second on a futex (a std channel's timed
+/// receive): a blocking call the `hook` feature does not turn into a park,
+/// unlike `std::thread::sleep`.
 fn sleep_a_second() {
-    std::thread::sleep(Duration::from_secs(1));
+    let (_tx, rx) = std::sync::mpsc::channel::<()>();
+    let _ = rx.recv_timeout(Duration::from_secs(1));
 }
 
 #[test]

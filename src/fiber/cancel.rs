@@ -63,6 +63,14 @@ pub(crate) fn cancel(task: &Task) {
     }
 }
 
+/// The libc hook caught a cancellation unwind at its C boundary (it
+/// cannot unwind through a C frame): leaves the cancellation pending
+/// again, for the fiber's next blocking point.
+#[cfg(feature = "hook")]
+pub(crate) fn repend() {
+    with_running(|task| cancel(task));
+}
+
 /// Unwinds the running fiber with the [`Cancelled`] payload. Call it after
 /// undoing the registration of the wait that reported `Reason::Cancelled`.
 pub(crate) fn unwind() -> ! {

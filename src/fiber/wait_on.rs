@@ -72,6 +72,10 @@ pub(crate) enum WaitOn {
     },
     /// Any arm of a `select`.
     Select,
+    /// Any of several fds: a hooked `poll`, `select` or `epoll_wait`
+    /// (feature `hook`).
+    #[cfg_attr(not(feature = "hook"), allow(dead_code))]
+    Poll,
     /// The end of fiber `fiber` (its id).
     Join {
         /// The joined fiber's id.

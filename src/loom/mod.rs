@@ -87,6 +87,8 @@ pub(crate) mod thread {
 /// context, and what they guard (id blocks, key indices) is no protocol of
 /// interest to the models, so they stay std's in both modes.
 pub(crate) mod static_atomic {
+    #[cfg(feature = "hook")]
+    pub(crate) use core::sync::atomic::AtomicBool;
     pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 }
 

@@ -16,8 +16,11 @@
 //! - `arena`: poll descriptors indexed by fd, grown in chunks.
 //! - `source`: the handle sockets own: registration with the current
 //!   worker's poller on first wait, the thread fallback, deregistration.
+//! - `hooked` (feature `hook`): which fds the libc hook drives.
 
 mod arena;
+#[cfg(feature = "hook")]
+pub(crate) mod hooked;
 pub(crate) mod poll_desc;
 pub(crate) mod poller;
 pub(crate) mod readiness;

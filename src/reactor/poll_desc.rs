@@ -89,6 +89,15 @@ pub(crate) struct PollDesc {
     /// `set_nonblocking(true)` by the user: operations return `WouldBlock`
     /// instead of waiting.
     nonblocking: AtomicBool,
+    /// Who drives this fd under the libc hook (feature `hook`): one of the
+    /// states of `reactor::hooked`; reset to "untracked" by `open`.
+    #[cfg(feature = "hook")]
+    pub(super) hook: crate::loom::sync::atomic::AtomicU8,
+    /// The libc hook's settings epoch when it last read this fd's
+    /// `O_NONBLOCK` and socket timeouts into `nonblocking` and `timeouts`
+    /// (0: never); reset by `open`.
+    #[cfg(feature = "hook")]
+    pub(crate) hook_epoch: AtomicU64,
 }
 
 impl PollDesc {
@@ -102,6 +111,10 @@ impl PollDesc {
             registered_addr: AtomicUsize::new(0),
             timeouts: [AtomicU64::new(0), AtomicU64::new(0)],
             nonblocking: AtomicBool::new(false),
+            #[cfg(feature = "hook")]
+            hook: crate::loom::sync::atomic::AtomicU8::new(0),
+            #[cfg(feature = "hook")]
+            hook_epoch: AtomicU64::new(0),
         }
     }
 
@@ -119,6 +132,11 @@ impl PollDesc {
         self.timeouts[0].store(0, Relaxed);
         self.timeouts[1].store(0, Relaxed);
         self.nonblocking.store(false, Relaxed);
+        #[cfg(feature = "hook")]
+        {
+            self.hook.store(0, Relaxed);
+            self.hook_epoch.store(0, Relaxed);
+        }
         self.generation.fetch_add(1, AcqRel).wrapping_add(1)
     }
 

@@ -35,8 +35,20 @@ impl IoSource {
     pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<Self> {
         let fd = fd.as_raw_fd();
         let pd = arena::get_or_create(fd)?;
+        #[cfg(feature = "hook")]
+        super::hooked::before_owned(fd, pd);
         let generation = pd.open();
+        #[cfg(feature = "hook")]
+        super::hooked::owned(pd);
         Ok(Self { fd, generation, pd })
+    }
+
+    /// A view of `fd`'s source at `generation`, for the libc hook; the
+    /// caller must not drop it (`reactor::hooked` wraps it in
+    /// `ManuallyDrop`): the fd is not its to close.
+    #[cfg(feature = "hook")]
+    pub(super) fn borrowed(fd: RawFd, generation: u32, pd: &'static PollDesc) -> Self {
+        Self { fd, generation, pd }
     }
 
     /// Runs `op`, a non-blocking syscall on this fd, until it does not
@@ -97,7 +109,7 @@ impl IoSource {
 
     /// Adds the fd to the epoll of the running fiber's worker, the first time.
     #[inline]
-    fn register(&self) -> io::Result<()> {
+    pub(crate) fn register(&self) -> io::Result<()> {
         let added = poller::with_current(|poller| {
             if !self.pd.claim_registration(poller) {
                 return Ok(());
@@ -146,5 +158,7 @@ impl Drop for IoSource {
         if let Some(poller) = self.pd.close() {
             poller.delete(self.fd);
         }
+        #[cfg(feature = "hook")]
+        super::hooked::disowned(self.pd);
     }
 }

@@ -26,6 +26,7 @@ impl fmt::Display for WaitReason {
             WaitReason::Send { channel } => write!(f, "chan send {channel:#x}"),
             WaitReason::Recv { channel } => write!(f, "chan receive {channel:#x}"),
             WaitReason::Select => f.write_str("select"),
+            WaitReason::Poll => f.write_str("poll"),
             WaitReason::Join { fiber } => write!(f, "join fiber {fiber}"),
             WaitReason::Blocking => f.write_str("unblock"),
             WaitReason::Future => f.write_str("future"),

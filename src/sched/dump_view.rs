@@ -201,6 +201,9 @@ pub enum WaitReason {
     },
     /// Any arm of a channel `select`.
     Select,
+    /// Any of several fds: a `poll(2)`, `select(2)` or `epoll_wait(2)` the
+    /// feature `hook` turned into a fiber wait.
+    Poll,
     /// Another fiber's end ([`JoinHandle::join`](crate::JoinHandle::join)).
     Join {
         /// The fiber it joins.
@@ -235,6 +238,7 @@ impl WaitReason {
             WaitOn::ChanSend { address } => WaitReason::Send { channel: address },
             WaitOn::ChanRecv { address } => WaitReason::Recv { channel: address },
             WaitOn::Select => WaitReason::Select,
+            WaitOn::Poll => WaitReason::Poll,
             WaitOn::Join { fiber } => match FiberId::from_u64(fiber) {
                 Some(fiber) => WaitReason::Join { fiber },
                 None => WaitReason::Unknown,

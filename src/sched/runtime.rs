@@ -140,6 +140,8 @@ impl RuntimeCore {
         io_budget: u32,
         name: &str,
     ) -> io::Result<Self> {
+        #[cfg(feature = "hook")]
+        crate::hook::link();
         let mut shared_workers = Vec::with_capacity(workers);
         for index in 0..workers {
             shared_workers.push(Arc::new(WorkerShared::new(index)?));
