@@ -104,6 +104,19 @@
 //! threshold, to run a closure with [`Runtime::block_on`], to read its
 //! [`Runtime::metrics`], or to shut it down cleanly.
 //!
+//! # Seeing inside
+//!
+//! [`Runtime::dump`] (and [`Runtime::global_dump`]) lists every fiber: its
+//! id, name, worker, state (running, runnable, or parked on what: an fd,
+//! a timer, a lock, a channel, a join, the helper pool), for how long,
+//! where it was spawned, and a parked fiber's backtrace, printed like Go's
+//! goroutine dump. `FIBERIO_DUMP_SIGNAL=1` (or
+//! [`RuntimeBuilder::dump_signal`]) prints one on SIGQUIT. With the
+//! `tracing` feature, [`Builder`] gives a fiber a span entered on each of
+//! its runs, and stall reports are `tracing` events. The repository's
+//! `gdb/fiberio.py` lists fibers and their backtraces in gdb, live or in a
+//! core file.
+//!
 //! # Examples
 //!
 //! In the repository's `examples/`: `simple_server` (the Mio paper's
@@ -111,7 +124,7 @@
 //! `cargo run --release --example simple_server`), `demo` (20,000 fibers
 //! doing CPU work and sleeping), `echo_server`, `chat_std` and
 //! `chat_fiberio` (a thread-per-connection chat server and its port to
-//! fibers), `stack_usage` and `switch_loop`.
+//! fibers), `dump` (a fiber dump), `stack_usage` and `switch_loop`.
 //!
 //! # Fibers and `Send`
 //!
@@ -181,7 +194,10 @@ pub use blocking::{
     __set_blocking_pool_limits, BlockingPoolMetrics, blocking_pool_metrics, try_unblock, unblock,
 };
 pub use fiber::Cancelled;
-pub use runtime::{Runtime, RuntimeBuilder, WorkerMetrics};
+pub use runtime::{
+    DumpOptions, FiberDump, FiberInfo, FiberState, Runtime, RuntimeBuilder, WaitReason, WorkerDump,
+    WorkerMetrics,
+};
 pub use task::{Builder, Fiber, FiberId, JoinHandle, LocalKey, current, spawn, yield_now};
 pub use time::{sleep, sleep_until};
 

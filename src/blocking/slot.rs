@@ -18,6 +18,7 @@
 
 use std::io;
 
+use crate::fiber::WaitOn;
 use crate::fiber::park::Reason;
 use crate::fiber::wait::{Woken, wait_thread, wait_undo};
 use crate::fiber::waiter::Waiter;
@@ -90,7 +91,7 @@ impl<R> ResultSlot<R> {
             }
             // Cancelled: a result that beat the cancellation is dropped
             // here, as an ordinary drop on the fiber, before the unwind.
-            match wait_undo(None, |waiter| self.register(waiter), || drop(self.abandon())) {
+            match wait_undo(None, WaitOn::Blocking, |waiter| self.register(waiter), || drop(self.abandon())) {
                 Woken::Notified | Woken::TimedOut => {}
                 Woken::Shutdown => {
                     wait_thread(None, |waiter| self.register(waiter));

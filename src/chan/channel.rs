@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use super::SendTimeoutError;
 use super::state::{RecvToken, State, Wakeups};
+use crate::fiber::WaitOn;
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::wait_on;
 use crate::fiber::waiter::{WaitKey, Waiter};
@@ -74,6 +75,7 @@ impl<T> Chan<T> {
             let waited = wait_on(
                 &self.state,
                 deadline,
+                WaitOn::ChanSend { address: self as *const Self as usize },
                 ticket,
                 |s| {
                     let mut w = Wakeups::default();
@@ -122,6 +124,7 @@ impl<T> Chan<T> {
             let waited = wait_on(
                 &self.state,
                 deadline,
+                WaitOn::ChanRecv { address: self as *const Self as usize },
                 RecvToken::Plain,
                 |s| {
                     if crate::loom::mutation::on(crate::loom::mutation::Mutation::ChannelRecvNoRecheck) {

@@ -34,6 +34,7 @@ pub use crossbeam_style::{SelectTimeoutError, TrySelectError};
 
 use super::channel::Chan;
 use super::state::RecvToken;
+use crate::fiber::WaitOn;
 use crate::fiber::park::Reason;
 use crate::fiber::wait::{Woken, wait_reason, wait_thread};
 use crate::fiber::waiter::{WaitKey, Waiter};
@@ -223,7 +224,7 @@ impl<'a> Select<'a> {
                     joined.set(k + 1);
                 }
             };
-            let reason = match wait_reason(deadline, register) {
+            let reason = match wait_reason(deadline, WaitOn::Select, register) {
                 // Shutdown refused the park before anything was registered.
                 Reason::Shutdown if key.get().is_none() => wait_thread(deadline, register),
                 reason => reason,

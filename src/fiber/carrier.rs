@@ -22,10 +22,13 @@ use std::time::Instant;
 
 use corosensei::Yielder;
 
+use super::capture::Capture;
 use super::park::{Reason, Seq};
 use super::task::Task;
+use super::wait_on::{WaitOn, WaitRecord};
 use super::waiter::Waiter;
 use crate::loom::sync::Arc;
+use crate::sys::ticks::Ticks;
 
 /// What a fiber asks of its worker when it suspends.
 #[derive(Debug, Clone, Copy)]
@@ -47,11 +50,28 @@ pub(crate) struct StartedFiber {
     /// Null until the fiber's first run sets it ([`first_run`]); it lives
     /// on the fiber's stack.
     yielder: Cell<*const FiberYielder>,
+    /// What its current wait waits on (`wait_on.rs`): a record on the
+    /// fiber's own stack, in the frame of [`park`], which sets it before
+    /// it suspends. Valid while the fiber is suspended in that park.
+    wait: Cell<*const WaitRecord>,
 }
 
 impl StartedFiber {
     pub(crate) fn new(task: Arc<Task>) -> Self {
-        Self { task, yielder: Cell::new(std::ptr::null()) }
+        Self { task, yielder: Cell::new(std::ptr::null()), wait: Cell::new(std::ptr::null()) }
+    }
+
+    /// What the fiber's current wait waits on, if it has parked.
+    ///
+    /// # Safety
+    ///
+    /// The fiber must be suspended inside the [`park`] that recorded it:
+    /// its park state says parked (a committed park), read on its worker
+    /// between runs.
+    pub(crate) unsafe fn last_wait(&self) -> Option<WaitRecord> {
+        // SAFETY: the record lives in `park`'s frame on the fiber's stack,
+        // which is intact while the fiber is suspended there (caller).
+        unsafe { self.wait.get().as_ref() }.copied()
     }
 }
 
@@ -96,6 +116,8 @@ pub(crate) struct Context {
     running: Cell<*const StartedFiber>,
     /// Set while shutdown unwinds fibers: they must not suspend again.
     unwinding: Cell<bool>,
+    /// The capture request and answer of a fiber dump (`capture.rs`).
+    pub(crate) capture: Capture,
     /// IO operations the running fiber may still complete in this run
     /// without parking ([`spend_io_budget`]).
     io_left: Cell<u32>,
@@ -109,6 +131,7 @@ impl Context {
             carrier: Cell::new(None),
             running: Cell::new(std::ptr::null()),
             unwinding: Cell::new(false),
+            capture: Capture::default(),
             io_left: Cell::new(DEFAULT_IO_BUDGET),
             io_budget: Cell::new(DEFAULT_IO_BUDGET),
         }
@@ -197,6 +220,33 @@ impl Context {
         unsafe { &*yielder }.suspend(request);
     }
 
+    /// Suspends the running fiber to park wait `seq`. A resume that only
+    /// asks for a backtrace is answered here, and the fiber suspends again
+    /// at once, its wait untouched (`capture.rs`); only a parked fiber is
+    /// ever resumed so, so a yield pays nothing for it.
+    #[inline]
+    pub(crate) fn suspend_park(&self, seq: Seq) {
+        self.suspend(Request::Park(seq));
+        if self.capture.is_requested() {
+            self.answer_captures();
+        }
+    }
+
+    /// Resumed for a capture: answers it and suspends again, as often as
+    /// the worker asks (kept out of line: the park path stays small). The
+    /// request it suspends with is ignored: the worker's capture files
+    /// nothing.
+    #[cold]
+    #[inline(never)]
+    fn answer_captures(&self) {
+        while self.capture.is_requested() {
+            // Read again: the slab may have moved the slot meanwhile.
+            let task = &self.running().expect("resumed on a fiber").task;
+            self.capture.answer(&task.guard);
+            self.suspend(Request::Yield);
+        }
+    }
+
     /// The fiber, on its first run: records the yielder it suspends
     /// through, and returns its task.
     pub(crate) fn first_run(&self, yielder: &FiberYielder) -> &Arc<Task> {
@@ -276,21 +326,24 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
     with_running(Arc::clone)
 }
 
-/// The fiber half of a wait: opens it, registers, suspends into the
-/// worker, which commits the park (arming the deadline through the
-/// carrier, which owns the timers), and returns why the wait ended. Must
-/// run on a fiber.
-pub(crate) fn park(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
-    let (task, ctx) = running().expect("park on a fiber");
+/// The fiber half of a wait on `on`: opens it, registers, records what it
+/// waits on (for the fiber dump), suspends into the worker, which commits
+/// the park (arming the deadline through the carrier, which owns the
+/// timers), and returns why the wait ended. Must run on a fiber.
+pub(crate) fn park(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(Waiter)) -> Reason {
+    let ctx = context().expect("park on a fiber");
+    let fiber = ctx.running().expect("park on a fiber");
     // Our own reference: the worker's slab may grow while we are parked.
-    let task = task.clone();
+    let task = fiber.task.clone();
     let seq = match task.park.begin() {
         Ok(seq) => seq,
         Err(reason) => return reason,
     };
+    let record = WaitRecord { on, deadline, since: Ticks::now() };
+    fiber.wait.set(&record);
     register(Waiter::fiber(task.clone(), seq));
     match deadline {
-        None => ctx.suspend(Request::Park(seq)),
+        None => ctx.suspend_park(seq),
         Some(d) => carrier_of(ctx).park_until(seq, d, Waiter::fiber(task.clone(), seq)),
     }
     task.park.reason(seq).expect("a parked fiber resumes only once woken")

@@ -7,6 +7,7 @@
 use super::park::Reason;
 use super::task::Output;
 use super::wait::{Woken, wait, wait_thread};
+use super::wait_on::WaitOn;
 use super::waiter::Waiter;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::mutation::{Mutation, on};
@@ -139,12 +140,12 @@ impl JoinSlot {
     /// fast path, register, re-check (inside `register`), park. A
     /// cancellation unwinds: nothing to undo, a later `register` replaces
     /// the waiter.
-    pub(crate) fn wait_result(&self) -> Output {
+    pub(crate) fn wait_result(&self, on: WaitOn) -> Output {
         loop {
             if let Some(result) = self.try_take() {
                 return result;
             }
-            let woken = wait(None, |waiter| {
+            let woken = wait(None, on, |waiter| {
                 if let Err(waiter) = self.register(waiter) {
                     waiter.wake(Reason::Notified);
                 }

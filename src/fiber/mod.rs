@@ -15,11 +15,14 @@
 //!   on a fiber?" is answered here.
 //! - `cancel`: cancellation, delivered at the next blocking point.
 //! - `local`: the per-fiber maps behind `fiber_local!`.
+//! - `wait_on`: what a parked fiber waits on, recorded for the fiber dump;
+//!   `capture`: a suspended fiber's backtrace, taken by the fiber itself.
 //!
 //! The user's task API (`spawn`, `JoinHandle`, `current`, ...) sits above
 //! the scheduler, in `task/`.
 
 pub(crate) mod cancel;
+pub(crate) mod capture;
 pub(crate) mod carrier;
 pub(crate) mod join_slot;
 pub(crate) mod local;
@@ -27,6 +30,7 @@ pub(crate) mod park;
 pub(crate) mod task;
 pub(crate) mod wait;
 pub(crate) mod wait_list;
+pub(crate) mod wait_on;
 pub(crate) mod waiter;
 
 pub use cancel::Cancelled;
@@ -34,3 +38,4 @@ pub use cancel::Cancelled;
 pub(crate) use carrier::{current_task, in_fiber};
 pub(crate) use join_slot::{drop_or_abort, shutdown_output};
 pub(crate) use wait::{Woken, wait};
+pub(crate) use wait_on::{SyncKind, WaitOn};

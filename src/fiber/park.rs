@@ -252,6 +252,12 @@ impl ParkState {
         }
     }
 
+    /// Whether a committed park waits for its wake right now: a snapshot,
+    /// for the fiber dump (a wake may win the next moment).
+    pub(crate) fn is_parked(&self) -> bool {
+        self.word.load(Acquire) & PHASE_MASK == PARKED
+    }
+
     /// The reason wait `seq` ended, or `None` while it is still open.
     /// Acquire: everything the winning waker wrote before waking is visible.
     pub(crate) fn reason(&self, seq: Seq) -> Option<Reason> {

@@ -18,6 +18,8 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
+use std::num::NonZeroU64;
+use std::panic::Location;
 use std::sync::Arc as StdArc;
 use std::thread;
 
@@ -40,6 +42,30 @@ pub(crate) trait Scheduler: Send + Sync + fmt::Debug {
     /// by the one waker that won against the fiber's committed park: the
     /// fiber is scheduled at most once per wait.
     fn schedule(&self, slot: u32);
+}
+
+/// What the spawner says of a new fiber: its name, where it was spawned,
+/// and (feature `tracing`) the span its runs are entered in.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: Option<String>,
+    pub(crate) location: &'static Location<'static>,
+    /// Entered by the worker for each run of the fiber (`sched::worker`).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
+}
+
+impl Spec {
+    /// A fiber spawned at `location`, unnamed, in no span (the loom face).
+    #[cfg(loom)]
+    pub(crate) fn at(location: &'static Location<'static>) -> Self {
+        Self {
+            name: None,
+            location,
+            #[cfg(feature = "tracing")]
+            span: None,
+        }
+    }
 }
 
 /// Where a started fiber lives: its worker and its slot there.
@@ -67,6 +93,12 @@ pub(crate) struct Task {
     /// Set when the fiber starts unwinding because it was cancelled
     /// (`fiber::cancel`); only the fiber itself touches it.
     cancel_unwinding: Cell<bool>,
+    /// Where the fiber was spawned (`#[track_caller]` on the spawn calls),
+    /// for the fiber dump and the stall report.
+    location: &'static Location<'static>,
+    /// The span the worker enters for each run of the fiber.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
 }
 
 // Why a `Task` may cross threads: `home` is written once before the fiber
@@ -80,11 +112,34 @@ unsafe impl Send for Task {}
 // SAFETY: as for `Send` above.
 unsafe impl Sync for Task {}
 
+/// A fiber's identifier, unique within the process for its lifetime.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct FiberId(NonZeroU64);
+
+impl FiberId {
+    /// The id of the fiber numbered `id` (ids start at 1).
+    pub(crate) fn from_u64(id: u64) -> Option<Self> {
+        NonZeroU64::new(id).map(Self)
+    }
+
+    /// The id as a number (never 0).
+    pub fn as_u64(&self) -> NonZeroU64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FiberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl Task {
-    /// A task for a fiber whose stack has guard `guard` and `stack_size` bytes.
-    pub(crate) fn new(name: Option<String>, guard: std::ops::Range<usize>, stack_size: usize) -> Self {
+    /// A task for a fiber as `spec` describes it, whose stack has guard
+    /// `guard` and `stack_size` bytes.
+    pub(crate) fn new(spec: Spec, guard: std::ops::Range<usize>, stack_size: usize) -> Self {
         let id = next_id();
-        let name: Option<StdArc<str>> = name.map(StdArc::from);
+        let name: Option<StdArc<str>> = spec.name.map(StdArc::from);
         Self {
             guard: GuardInfo::new(guard, stack_size, id, name),
             park: ParkState::new(),
@@ -92,12 +147,25 @@ impl Task {
             join: JoinSlot::new(),
             locals: UnsafeCell::new(LocalMap::default()),
             cancel_unwinding: Cell::new(false),
+            location: spec.location,
+            #[cfg(feature = "tracing")]
+            span: spec.span,
         }
+    }
+
+    /// Where the fiber was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
     }
 
     /// The fiber's id, unique in the process.
     pub(crate) fn id(&self) -> u64 {
         self.guard.id
+    }
+
+    /// The fiber's id, as the public API shows it.
+    pub(crate) fn fiber_id(&self) -> FiberId {
+        FiberId::from_u64(self.id()).expect("fiber ids start at 1")
     }
 
     /// The fiber's name, if it was given one.

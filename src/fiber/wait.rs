@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use super::carrier;
 use super::park::{Reason, Wake};
+use super::wait_on::WaitOn;
 use super::waiter::{ThreadParker, Waiter};
 use crate::loom::sync::Arc;
 use crate::loom::thread;
@@ -59,26 +60,27 @@ impl Reason {
 /// `register` must hand the waiter to whatever will wake it, then re-check
 /// the condition and wake the waiter itself if it already holds.
 #[inline]
-pub(crate) fn wait(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Woken {
-    wait_reason(deadline, register).or_unwind(|| {})
+pub(crate) fn wait(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(Waiter)) -> Woken {
+    wait_reason(deadline, on, register).or_unwind(|| {})
 }
 
 /// [`wait`], running `undo` before a cancellation unwinds.
 pub(crate) fn wait_undo(
     deadline: Option<Instant>,
+    on: WaitOn,
     register: impl FnOnce(Waiter),
     undo: impl FnOnce(),
 ) -> Woken {
-    wait_reason(deadline, register).or_unwind(undo)
+    wait_reason(deadline, on, register).or_unwind(undo)
 }
 
 /// [`wait`], returning a cancellation as [`Reason::Cancelled`] instead of
 /// unwinding: for a caller that must first learn what the wait got it
 /// (`wait_list::wait_on`); it then calls [`Reason::or_unwind`].
 #[inline]
-pub(crate) fn wait_reason(deadline: Option<Instant>, register: impl FnOnce(Waiter)) -> Reason {
+pub(crate) fn wait_reason(deadline: Option<Instant>, on: WaitOn, register: impl FnOnce(Waiter)) -> Reason {
     if carrier::in_fiber() {
-        super::cancel::masked(|| carrier::park(deadline, register))
+        super::cancel::masked(|| carrier::park(deadline, on, register))
     } else if carrier::carrier_closing() {
         // A destructor the worker runs on its own stack during shutdown
         // (a never-started fiber's closure): blocking the worker thread

@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use super::park::Reason;
 use super::wait::{Woken, wait_reason, wait_thread};
+use super::wait_on::WaitOn;
 use super::waiter::{WaitKey, Waiter, Wakeup};
 use crate::loom::sync::Mutex;
 
@@ -126,7 +127,8 @@ pub(crate) struct Waited {
 }
 
 /// Blocks the current fiber or thread on the list `list(state)` until a
-/// waker grants, `deadline` passes, or the fiber is cancelled.
+/// waker grants, `deadline` passes, or the fiber is cancelled; `on` names
+/// the primitive for the fiber dump.
 ///
 /// Under the lock, `try_grant` re-checks: [`Register::Granted`] (or
 /// `true`) means the caller got what it waits for without waiting;
@@ -145,9 +147,12 @@ pub(crate) struct Waited {
 /// During runtime shutdown a fiber cannot park: the wait falls back to
 /// blocking the OS thread, as a lock has no error to return. A waiter's
 /// entry is out of the list when this returns.
+// Each argument is one part of the protocol above; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn wait_on<S, T, R: Into<Register>>(
     state: &Mutex<S>,
     deadline: Option<Instant>,
+    on: WaitOn,
     token: T,
     try_grant: impl FnOnce(&mut S) -> R,
     list: impl Fn(&mut S) -> &mut WaitList<T>,
@@ -201,7 +206,7 @@ pub(crate) fn wait_on<S, T, R: Into<Register>>(
             undo(granted);
         }
     }));
-    let reason = match wait_reason(deadline, &mut register) {
+    let reason = match wait_reason(deadline, on, &mut register) {
         // Shutdown refused the park before anything was registered.
         Reason::Shutdown if key.get().is_none() && !self_granted.get() => {
             wait_thread(deadline, &mut register)

@@ -15,6 +15,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::fiber::WaitOn;
 use crate::fiber::wait::{Woken, wait, wait_thread};
 use signal::Signal;
 
@@ -79,7 +80,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         // way, poll again. During runtime shutdown a fiber cannot park: it
         // blocks its thread instead, as a lock does.
         let mut registered = false;
-        let woken = wait(None, |waiter| {
+        let woken = wait(None, WaitOn::Future, |waiter| {
             registered = true;
             signal.register(waiter);
         });

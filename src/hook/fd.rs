@@ -24,6 +24,7 @@ use std::io;
 use std::time::Instant;
 
 use super::{guard, settings};
+use crate::fiber::WaitOn;
 use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Deadline, Dir};
 use crate::sys::raw::{self, FileKind};
@@ -99,7 +100,7 @@ pub(crate) fn park_io(
         };
         h.source().register()?;
         // The only place an unwind can start: a cancellation, a shutdown.
-        guard(|| pd.wait(dir, deadline))
+        guard(|| pd.wait(dir, deadline, WaitOn::Io { fd, write: dir == Dir::Write }))
     };
     pd.run_io(dir, op, short, park)
 }

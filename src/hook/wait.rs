@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use super::fd::route;
 use super::guard;
-use crate::fiber::{self, Woken};
+use crate::fiber::{self, WaitOn, Woken};
 use crate::reactor::hooked::{self, FdKind, HookedFd, Tracked};
 use crate::reactor::{Dir, readiness::Snapshot};
 use crate::sys::raw::{self, nr};
@@ -69,7 +69,7 @@ fn park_until_ready(
             h.pd().token(*dir).clear(*seen);
             h.source().register()?;
         }
-        let woken = fiber::wait(deadline, |waiter| {
+        let woken = fiber::wait(deadline, WaitOn::Poll, |waiter| {
             for (h, dir, _) in &watch {
                 h.pd().register_waiter(*dir, waiter.clone());
             }

@@ -106,6 +106,6 @@ impl PollDesc {
         let deadline =
             timed.then(|| poll_desc::Deadline { at: Instant::now(), kind: io::ErrorKind::TimedOut });
         let dir = dir.into();
-        self.0.run_io(dir, op, short, || self.0.wait(dir, deadline))
+        self.0.run_io(dir, op, short, || self.0.wait(dir, deadline, crate::fiber::WaitOn::Unknown))
     }
 }

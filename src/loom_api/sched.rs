@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::park::Waiter;
-use crate::fiber::task::{Home, Scheduler, Task};
+use crate::fiber::task::{Home, Scheduler, Spec, Task};
 use crate::fiber::waiter;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
@@ -220,7 +220,7 @@ pub struct Fiber(Arc<Task>);
 impl Fiber {
     /// A fiber started on worker `worker` of `rt`, in slot `slot`.
     pub fn start(rt: &Runtime, worker: usize, slot: u32) -> Self {
-        let task = Arc::new(Task::new(None, 0..0, 0));
+        let task = Arc::new(Task::new(Spec::at(std::panic::Location::caller()), 0..0, 0));
         let scheduler: Arc<dyn Scheduler> = rt.workers[worker].clone();
         task.set_home(Home { scheduler, slot });
         Self(task)

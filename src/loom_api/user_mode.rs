@@ -21,7 +21,7 @@ use std::time::Instant;
 use crate::fiber::Cancelled;
 use crate::fiber::carrier::{self, Carrier, Context, Request, StartedFiber};
 use crate::fiber::park::{Reason, Seq};
-use crate::fiber::task::{Home, Output, Scheduler, Task};
+use crate::fiber::task::{Home, Output, Scheduler, Spec, Task};
 use crate::fiber::waiter::Waiter;
 use crate::loom::sync::Arc;
 use crate::loom::thread::{self, Thread};
@@ -82,12 +82,12 @@ impl Scheduler for LoomHome {
 
 /// Starts `body` on a loom thread standing in for a fiber named `name`.
 pub(crate) fn spawn_fiber(
-    name: Option<String>,
+    spec: Spec,
     stack_size: Option<usize>,
     body: Box<dyn FnOnce() -> Output + Send>,
 ) -> io::Result<Arc<Task>> {
     let size = stack_size.map(stack::check_size).transpose()?.unwrap_or(stack::DEFAULT_STACK_SIZE);
-    let task = Arc::new(Task::new(name, 0..0, size));
+    let task = Arc::new(Task::new(spec, 0..0, size));
     let fiber = task.clone();
     thread::spawn(move || {
         fiber.set_home(Home { scheduler: Arc::new(LoomHome(thread::current())), slot: 0 });

@@ -25,7 +25,7 @@ use super::poller::Poller;
 use super::readiness::Readiness;
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
-use crate::fiber::{self, Woken};
+use crate::fiber::{self, WaitOn, Woken};
 use crate::loom::lock;
 use crate::loom::mutation::{self, Mutation};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
@@ -238,8 +238,8 @@ impl PollDesc {
     /// [`register_waiter`](Self::register_waiter). A cancellation unwinds;
     /// the waiter it leaves queued is pruned by the next edge.
     #[inline]
-    pub(crate) fn wait(&self, dir: Dir, deadline: Option<Deadline>) -> io::Result<()> {
-        match fiber::wait(deadline.map(|d| d.at), |waiter| self.register_waiter(dir, waiter)) {
+    pub(crate) fn wait(&self, dir: Dir, deadline: Option<Deadline>, on: WaitOn) -> io::Result<()> {
+        match fiber::wait(deadline.map(|d| d.at), on, |waiter| self.register_waiter(dir, waiter)) {
             Woken::Notified => Ok(()),
             Woken::TimedOut => Err(timed_out(deadline)),
             Woken::Shutdown => Err(io::Error::other("fiberio: the runtime is shutting down")),

@@ -17,7 +17,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use super::arena;
 use super::poll_desc::{Deadline, Dir, PollDesc, timed_out};
 use super::poller;
-use crate::fiber;
+use crate::fiber::{self, WaitOn};
 use crate::sys;
 use crate::sys::poll::wait_fd;
 
@@ -104,7 +104,7 @@ impl IoSource {
     /// of the fiber's worker.
     fn park(&self, dir: Dir, deadline: Option<Deadline>) -> io::Result<()> {
         self.register()?;
-        self.pd.wait(dir, deadline)
+        self.pd.wait(dir, deadline, WaitOn::Io { fd: self.fd, write: dir == Dir::Write })
     }
 
     /// Adds the fd to the epoll of the running fiber's worker, the first time.

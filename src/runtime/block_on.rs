@@ -22,6 +22,7 @@ struct OutPtr<T>(*mut Option<T>);
 // neither reads nor moves the slot; `T: Send` is required by the caller.
 unsafe impl<T: Send> Send for OutPtr<T> {}
 
+#[track_caller]
 pub(crate) fn block_on<'a, F, T>(rt: &RuntimeShared, f: F) -> T
 where
     F: FnOnce() -> T + Send + 'a,

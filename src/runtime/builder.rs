@@ -87,6 +87,20 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Makes SIGQUIT (`kill -QUIT <pid>`, Ctrl-\\ in a terminal) print a
+    /// fiber dump of this runtime ([`Runtime::dump`]) to stderr; the
+    /// program runs on. Default: off, or on when `FIBERIO_DUMP_SIGNAL=1`
+    /// (which also covers the global runtime).
+    ///
+    /// The signal handler only writes a byte to a pipe; a `fiberio-dump`
+    /// thread, started with the first runtime that opts in, takes the
+    /// dump. SIGQUIT's default action (quit with a core dump) is replaced
+    /// for the rest of the process.
+    pub fn dump_signal(mut self, on: bool) -> Self {
+        self.config.dump_signal = Some(on);
+        self
+    }
+
     /// How many IO operations (reads, writes, sends, receives, accepts) a
     /// fiber may complete in one run without parking before it yields to
     /// the other fibers of its worker; 0: no limit. Default: 128.
@@ -115,8 +129,9 @@ impl RuntimeBuilder {
     /// what to change, for 0 or more than 1024 workers, a stack size under
     /// the minimum, a stall threshold under 1 ms or over 24 hours, or a
     /// `FIBERIO_WORKERS` or `FIBERIO_STALL_WARNING_MS` that is not such a
-    /// number; the OS error if a thread, epoll instance or eventfd cannot
-    /// be created.
+    /// number, or a `FIBERIO_DUMP_SIGNAL` that is neither `1` nor `0`; the
+    /// OS error if a thread, epoll instance or eventfd cannot be created
+    /// (or, with the dump signal, its pipe or handler).
     pub fn build(self) -> io::Result<Runtime> {
         Ok(Runtime::from_core(self.config.start()?))
     }

@@ -8,7 +8,9 @@ use std::io;
 mod block_on;
 mod builder;
 
-pub use crate::sched::WorkerMetrics;
+pub use crate::sched::{
+    DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump, WorkerMetrics,
+};
 pub use builder::RuntimeBuilder;
 
 use crate::sched::RuntimeCore;
@@ -75,6 +77,7 @@ impl Runtime {
     ///
     /// When the fiber's stack cannot be mapped; [`Builder::spawn`] returns
     /// that error instead.
+    #[track_caller]
     pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -96,6 +99,7 @@ impl Runtime {
     ///
     /// Resumes the panic if `f` panics, and panics if the runtime shuts
     /// down before `f` finishes or its stack cannot be mapped.
+    #[track_caller]
     pub fn block_on<'a, F, T>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'a,
@@ -131,6 +135,60 @@ impl Runtime {
     /// ```
     pub fn global_metrics() -> Option<Vec<WorkerMetrics>> {
         crate::sched::global_if_started().map(RuntimeCore::metrics)
+    }
+
+    /// A fiber dump: every fiber of this runtime — its id, name, worker,
+    /// state (running, runnable, or parked on what: an fd, a timer, a
+    /// lock, a channel, a join, the helper pool), for how long, where it
+    /// was spawned, and the backtrace of each parked one. Its `Display`
+    /// reads like Go's goroutine dump. Waits up to 1 s for the workers
+    /// ([`dump_with`](Self::dump_with) to choose).
+    ///
+    /// Each worker describes its own fibers between two fiber runs, so the
+    /// dump costs each worker about one short fiber run per fiber (a
+    /// resume and a stack walk, for the backtraces). It changes no fiber's
+    /// outcome: a parked fiber stays parked on the same wait, and a wake
+    /// that arrives meanwhile is delivered as usual. Callable from a fiber
+    /// (of this runtime or another) or a thread.
+    ///
+    /// ```
+    /// use fiberio::{FiberState, WaitReason};
+    /// use std::time::Duration;
+    ///
+    /// let rt = fiberio::Runtime::builder().workers(1).build().unwrap();
+    /// let (tx, rx) = fiberio::sync::mpsc::sync_channel::<u32>(1);
+    /// let h = rt.spawn(move || rx.recv().unwrap());
+    /// // Wait until it has parked on the channel.
+    /// let parked = |rt: &fiberio::Runtime| {
+    ///     rt.dump().fiber(h.fiber().id()).map(|f| f.state)
+    /// };
+    /// while !matches!(parked(&rt), Some(FiberState::Parked { on: WaitReason::Recv { .. }, .. })) {
+    ///     std::thread::yield_now();
+    /// }
+    /// println!("{}", rt.dump());
+    /// tx.send(7).unwrap();
+    /// assert_eq!(h.join().unwrap(), 7);
+    /// ```
+    pub fn dump(&self) -> FiberDump {
+        self.dump_with(DumpOptions::new())
+    }
+
+    /// [`dump`](Self::dump) with `options`: without backtraces, or with
+    /// another timeout.
+    pub fn dump_with(&self, options: DumpOptions) -> FiberDump {
+        FiberDump::take(self.core.shared(), options)
+    }
+
+    /// A fiber dump of the global runtime (see [`dump`](Self::dump));
+    /// `None` if it has not started, as for
+    /// [`global_metrics`](Self::global_metrics).
+    pub fn global_dump() -> Option<FiberDump> {
+        Self::global_dump_with(DumpOptions::new())
+    }
+
+    /// [`global_dump`](Self::global_dump) with `options`.
+    pub fn global_dump_with(options: DumpOptions) -> Option<FiberDump> {
+        crate::sched::global_if_started().map(|rt| FiberDump::take(rt.shared(), options))
     }
 
     /// Stops the runtime: every worker unwinds its fibers and exits; this

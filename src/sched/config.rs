@@ -5,6 +5,7 @@
 use std::io;
 use std::time::Duration;
 
+use super::dump_signal;
 use super::runtime::RuntimeCore;
 use super::stall::{DEFAULT_STALL_THRESHOLD, MAX_STALL_THRESHOLD, MIN_STALL_THRESHOLD};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
@@ -23,6 +24,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) name: Option<String>,
     pub(crate) stall_threshold: Option<Option<Duration>>,
+    /// Whether SIGQUIT prints a fiber dump (`dump_signal.rs`).
+    pub(crate) dump_signal: Option<bool>,
     pub(crate) io_budget: Option<u32>,
 }
 
@@ -51,9 +54,18 @@ impl Config {
             )?,
             None => default_stall_threshold()?,
         };
+        let dump_signal = match self.dump_signal {
+            Some(on) => on,
+            None => dump_signal::from_env()?,
+        };
         let name = self.name.as_deref().unwrap_or("fiberio-worker");
         let io_budget = self.io_budget.unwrap_or(crate::fiber::carrier::DEFAULT_IO_BUDGET);
-        RuntimeCore::start(workers, stack_size, stall, io_budget, name)
+        let core = RuntimeCore::start(workers, stack_size, stall, io_budget, name)?;
+        if dump_signal {
+            // On error the runtime is dropped: it shuts down.
+            dump_signal::register(name, core.shared())?;
+        }
+        Ok(core)
     }
 }
 

@@ -80,6 +80,7 @@ pub(crate) struct Fibers {
 
 impl Fibers {
     /// Stores a slot; returns its index.
+    #[inline]
     pub(crate) fn insert(&mut self, slot: FiberSlot) -> u32 {
         match self.free.pop() {
             Some(i) => {
@@ -103,6 +104,11 @@ impl Fibers {
         let slot = self.slots[index as usize].take().expect("a live fiber slot");
         self.free.push(index);
         slot
+    }
+
+    /// The slot at `index`, if it is live.
+    pub(crate) fn get(&self, index: u32) -> Option<&FiberSlot> {
+        self.slots.get(index as usize)?.as_ref()
     }
 
     /// Indices of all live slots, the most recently started first.

@@ -17,11 +17,22 @@
 //!   their shutdown, the global runtime; `config`: checking what the user
 //!   set.
 //! - `metrics`: per-worker counters.
+//! - `debugger`: the list of live workers a debugger starts from
+//!   (`gdb/fiberio.py`).
+//! - `dump`: the fiber dump, each worker describing its own fibers;
+//!   `dump_view`, `dump_fmt`: the dump as users see and read it;
+//!   `dump_signal`: the opt-in SIGQUIT that prints it.
+//! - `stall_report`: where a stall is reported (stderr, `tracing`), rate-limited.
 //! - `stall`: the stall warning — each worker's record of the fiber run in
 //!   progress, and the watchdog thread that reports long runs.
 
 mod config;
 mod context;
+mod debugger;
+pub(crate) mod dump;
+mod dump_fmt;
+mod dump_signal;
+mod dump_view;
 pub(crate) mod fibers;
 pub(crate) mod idle;
 pub(crate) mod inbox;
@@ -31,8 +42,10 @@ pub(crate) mod queue;
 mod runtime;
 mod spin;
 mod stall;
+mod stall_report;
 mod worker;
 
+pub use dump_view::{DumpOptions, FiberDump, FiberInfo, FiberState, WaitReason, WorkerDump};
 pub use metrics::WorkerMetrics;
 
 pub(crate) use config::Config;

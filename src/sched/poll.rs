@@ -59,6 +59,9 @@ impl Worker {
     pub(super) fn gather(&self) -> bool {
         self.shared.inbox.drain_into(&mut self.run_queue.borrow_mut());
         self.fire_timers();
+        if self.shared.dumps.is_pending() {
+            self.answer_dumps();
+        }
         !self.run_queue.borrow().is_empty() || self.shared.unstarted.len() > 0
     }
 

@@ -118,6 +118,12 @@ impl<T> UnstartedQueue<T> {
         Ok(())
     }
 
+    /// Calls `f` on each queued fiber, oldest first, under the lock (the
+    /// fiber dump).
+    pub(crate) fn for_each(&self, f: impl FnMut(&T)) {
+        crate::loom::lock(&self.inner).fibers.iter().for_each(f);
+    }
+
     /// The number of queued fibers: a hint, possibly stale.
     pub(crate) fn len(&self) -> usize {
         self.len.load(Relaxed)

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::config::Config;
 use super::context;
+use super::debugger;
 use super::fibers::abandon;
 use super::idle::Workers;
 use super::metrics::WorkerMetrics;
@@ -18,7 +19,7 @@ use super::spin::Spinners;
 use super::stall::{RetireOnDrop, Watchdog};
 use super::worker::{Worker, WorkerShared};
 use crate::fiber::carrier::{enter_carrier, yield_running_uncancelled};
-use crate::fiber::task::{Output, Task};
+use crate::fiber::task::{Output, Spec, Task};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::stack::{self, FiberStack, StackPool};
@@ -80,25 +81,20 @@ impl RuntimeShared {
         }
     }
 
-    /// Creates a fiber running `body` — named `name`, with a stack of
-    /// `stack_size` bytes or the runtime's default — and queues it.
+    /// Creates a fiber running `body` — as `spec` describes it, with a
+    /// stack of `stack_size` bytes or the runtime's default — and queues it.
     ///
     /// # Errors
     ///
     /// A stack size under the minimum, or a stack that cannot be mapped.
-    pub(crate) fn spawn(
-        &self,
-        name: Option<String>,
-        stack_size: Option<usize>,
-        body: Body,
-    ) -> io::Result<Arc<Task>> {
+    pub(crate) fn spawn(&self, spec: Spec, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
         let size = match stack_size {
             Some(size) => stack::check_size(size)?,
             None => self.stack_size(),
         };
         let local = self.local_worker();
         let stack = self.alloc_stack(local, size)?;
-        let task = Arc::new(Task::new(name, stack.guard(), stack.size()));
+        let task = Arc::new(Task::new(spec, stack.guard(), stack.size()));
         self.submit(local, Unstarted { task: task.clone(), stack, body });
         // A fiber spawning in a loop yields now and then to its worker's
         // other fibers (`SPAWN_BUDGET`); not a cancellation point.
@@ -186,6 +182,7 @@ impl RuntimeCore {
 
 impl Drop for RuntimeCore {
     fn drop(&mut self) {
+        super::dump_signal::unregister(&self.shared);
         self.shared.workers().begin_shutdown();
         if let Some(watchdog) = self.watchdog.take() {
             watchdog.stop();
@@ -222,6 +219,9 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     // Dropped before `worker`: a worker that dies on a bug drops its fibers'
     // tasks without `leave`, so it must retire its run record first.
     let _retire = RetireOnDrop(&worker.shared.run);
+    // On the debugger's list (`debugger.rs`) for as long as it runs.
+    debugger::link(&worker);
+    let _linked = debugger::Linked(&worker);
     // The thread's poller (where its fibers register fds), carrier (how they
     // park) and worker (how they are spawned and scheduled), for its life.
     let poller = worker.shared.poller.clone();
@@ -254,9 +254,9 @@ pub(crate) fn global_if_started() -> Option<&'static RuntimeCore> {
 
 /// Spawns a fiber (see [`RuntimeShared::spawn`]) on the runtime new
 /// fibers go to: the current fiber's, else the global one.
-pub(crate) fn spawn(name: Option<String>, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
+pub(crate) fn spawn(spec: Spec, stack_size: Option<usize>, body: Body) -> io::Result<Arc<Task>> {
     match context::worker() {
-        Some(w) => w.rt.spawn(name, stack_size, body),
-        None => global()?.shared().spawn(name, stack_size, body),
+        Some(w) => w.rt.spawn(spec, stack_size, body),
+        None => global()?.shared().spawn(spec, stack_size, body),
     }
 }

@@ -11,7 +11,8 @@
 //! - The watchdog wakes every `threshold / 2`. A worker whose run number is
 //!   the one it saw at an earlier wake, and not 0, has run that one fiber
 //!   at least since then; once that is `threshold` or more, the watchdog
-//!   names the fiber on stderr and counts a stall, once per run. So a run
+//!   names the fiber on stderr (and, feature `tracing`, as an event;
+//!   rate-limited: `stall_report.rs`) and counts a stall, once per run. So a run
 //!   is reported between `threshold` and `2 * threshold` after it began, a
 //!   run shorter than `threshold` never is, and the duration printed is a
 //!   lower bound.
@@ -37,9 +38,11 @@
 //! worker one locked instruction per *finished* fiber, none per switch.
 
 use std::io;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::runtime::RuntimeShared;
+use super::stall_report::{self, RateLimit};
 use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{
@@ -93,14 +96,14 @@ impl RunRecord {
         }
     }
 
-    /// Watchdog: the run in progress, 0 if none.
-    fn sample(&self) -> u64 {
+    /// Watchdog (or a fiber dump): the run in progress, 0 if none.
+    pub(super) fn sample(&self) -> u64 {
         self.run.load(Acquire)
     }
 
-    /// Watchdog: the id and name of the fiber of run `run`, if it still
+    /// Watchdog (or a fiber dump): the fiber of run `run`, if it still
     /// runs (module docs).
-    fn inspect(&self, run: u64) -> Option<(u64, Option<String>)> {
+    pub(super) fn inspect(&self, run: u64) -> Option<RunningFiber> {
         self.inspecting.store(true, SeqCst);
         let fiber = (self.run.load(SeqCst) == run).then(|| {
             let task = std::ptr::with_exposed_provenance::<Task>(self.task.load(Acquire));
@@ -108,13 +111,22 @@ impl RunRecord {
             // set, so this address (of run `run` or a later one) belongs
             // to a slot whose retirement waits for `inspecting` to clear.
             let task = unsafe { &*task };
-            (task.id(), task.name().map(String::from))
+            RunningFiber { id: task.id(), name: task.name().map(String::from), location: task.location() }
         });
         self.inspecting.store(false, Release);
         // The run may have ended while we read: then the address read may
         // be a later run's, and that fiber did not stall.
         fiber.filter(|_| self.run.load(SeqCst) == run)
     }
+}
+
+/// What [`RunRecord::inspect`] copies of a running fiber's task.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningFiber {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    /// Where it was spawned.
+    pub(crate) location: &'static Location<'static>,
 }
 
 /// Retires a worker's run record when dropped (see `worker_main`).
@@ -141,7 +153,13 @@ impl Watchdog {
     /// than `threshold`.
     pub(crate) fn start(rt: Arc<RuntimeShared>, threshold: Duration, name: &str) -> io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let watch = Watch { rt, threshold, workers: name.to_string(), stop: stop.clone() };
+        let watch = Watch {
+            rt,
+            threshold,
+            workers: name.to_string(),
+            stop: stop.clone(),
+            limit: RateLimit::default(),
+        };
         let thread =
             std::thread::Builder::new().name(format!("{name}-watchdog")).spawn(move || watch.run())?;
         Ok(Self { stop, thread })
@@ -164,6 +182,8 @@ struct Watch {
     /// The workers' thread-name prefix, for the message.
     workers: String,
     stop: Arc<AtomicBool>,
+    /// How often stalls are reported (`stall_report.rs`).
+    limit: RateLimit,
 }
 
 /// What the watchdog last saw of one worker.
@@ -178,7 +198,7 @@ struct Seen {
 }
 
 impl Watch {
-    fn run(self) {
+    fn run(mut self) {
         let period = self.threshold / 2;
         let now = Instant::now();
         let mut seen = vec![Seen { run: 0, since: now, reported: false }; self.rt.workers.len()];
@@ -201,7 +221,7 @@ impl Watch {
     }
 
     /// One look at worker `index`.
-    fn check(&self, index: usize, seen: &mut Seen, now: Instant) {
+    fn check(&mut self, index: usize, seen: &mut Seen, now: Instant) {
         let record = &self.rt.workers[index].run;
         let run = record.sample();
         if run == 0 || run != seen.run {
@@ -213,22 +233,28 @@ impl Watch {
             return;
         }
         seen.reported = true;
-        if let Some((id, name)) = record.inspect(run) {
+        if let Some(fiber) = record.inspect(run) {
             self.rt.workers[index].counters.stalls.bump_shared();
-            eprintln!("{}", self.message(index, id, name.as_deref(), so_far));
+            if let Some(suppressed) = self.limit.allow(fiber.id, now) {
+                let message = self.message(index, &fiber, so_far);
+                stall_report::report(index, &fiber, so_far, &message, suppressed);
+            }
         }
     }
 
-    fn message(&self, index: usize, id: u64, name: Option<&str>, so_far: Duration) -> String {
+    fn message(&self, index: usize, fiber: &RunningFiber, so_far: Duration) -> String {
         format!(
             "fiberio: fiber '{name}' (id {id}) has run on worker {index} (thread {prefix}-{index}) \
-             for at least {ms} ms without yielding or parking, holding up that worker's other \
+             for at least {ms} ms without yielding or parking (it was spawned at {location}), \
+             holding up that worker's other \
              fibers: a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
              loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
              fiberio::yield_now() in the loop. \
              (Stall threshold {threshold} ms: FIBERIO_STALL_WARNING_MS or \
              RuntimeBuilder::stall_threshold; 0 or None turns this warning off.)",
-            name = name.unwrap_or("<unnamed>"),
+            name = fiber.name.as_deref().unwrap_or("<unnamed>"),
+            id = fiber.id,
+            location = fiber.location,
             prefix = self.workers,
             ms = so_far.as_millis(),
             threshold = self.threshold.as_millis(),

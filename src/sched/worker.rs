@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use corosensei::CoroutineResult;
 
 use super::context;
+use super::dump::DumpInbox;
 use super::fibers::{self, FiberSlot, Fibers, abandon, fiber_main};
 use super::idle::{self, SleepState, Sleeper, Stolen};
 use super::inbox::Inbox;
@@ -42,10 +43,12 @@ use crate::fiber::carrier::{Carrier, Context, Request, StartedFiber};
 use crate::fiber::park::Seq;
 use crate::fiber::task::{Home, Scheduler, Task};
 use crate::fiber::waiter::Waiter;
+use crate::loom::static_atomic::AtomicPtr;
 use crate::loom::sync::Arc;
 use crate::reactor::Poller;
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::Event;
+use crate::sys::ticks::TickOrigin;
 use crate::time::timers::Timers;
 
 /// Fiber runs between two looks at the unstarted queue while the run queue
@@ -75,6 +78,8 @@ pub(crate) struct WorkerShared {
     pub(crate) counters: Counters,
     /// The fiber run in progress, for the stall watchdog (`stall.rs`).
     pub(crate) run: RunRecord,
+    /// Fiber dumps asked of this worker (`dump.rs`).
+    pub(crate) dumps: DumpInbox,
 }
 
 impl WorkerShared {
@@ -89,6 +94,7 @@ impl WorkerShared {
             sleep: SleepState::new(),
             counters: Counters::default(),
             run: RunRecord::default(),
+            dumps: DumpInbox::default(),
         };
         Ok(shared)
     }
@@ -166,6 +172,11 @@ pub(crate) struct Worker {
     /// The run (its `switches` number) the last local spawn came from, and
     /// how many spawns that run has made (see [`SPAWN_BUDGET`]).
     spawn_budget: Cell<(u64, u32)>,
+    /// When the worker started, by both clocks: the origin the fiber
+    /// dump converts each wait's `since` (`sys::ticks`) from.
+    pub(super) origin: TickOrigin,
+    /// The next worker on the debugger's list (`debugger.rs`).
+    pub(super) debug_next: AtomicPtr<Worker>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -196,6 +207,8 @@ impl Worker {
             spin_pays: Cell::new(false),
 
             spawn_budget: Cell::new((0, 0)),
+            origin: TickOrigin::now(),
+            debug_next: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -299,16 +312,24 @@ impl Worker {
         let (slot, task) = self.enter(index);
         let run = self.shared.counters.switches.bump_get();
         self.shared.run.begin(run, task);
+        // Feature `tracing`: the fiber's span is entered for this run only.
+        // SAFETY: the task outlives the run (its slot holds it).
+        #[cfg(feature = "tracing")]
+        let entered = unsafe { (*task).span.as_ref() }.map(tracing::Span::enter);
         // SAFETY: `slot` is live for the run and nothing else touches its
         // coroutine meanwhile (module docs of `fibers.rs`).
         let result = unsafe { &mut *addr_of_mut!((*slot).coro) }.resume(());
+        #[cfg(feature = "tracing")]
+        drop(entered);
         self.shared.run.end();
         self.leave(index, slot, result);
     }
 
     /// Makes fiber `index` current; returns its slot and task, valid for
     /// this run.
-    fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
+    // Always inlined into `resume`: the dump's capture calls it too.
+    #[inline(always)]
+    pub(super) fn enter(&self, index: u32) -> (*mut FiberSlot, *const Task) {
         let slot: *mut FiberSlot = self.fibers.borrow_mut().get_mut(index);
         // SAFETY: `slot` is live for the run; only field addresses are taken.
         let fiber = unsafe { addr_of!((*slot).fiber) };
@@ -322,7 +343,9 @@ impl Worker {
     }
 
     /// Back on the worker's stack: files the fiber according to `result`.
-    fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
+    // Always inlined into `resume`, as `enter`.
+    #[inline(always)]
+    pub(super) fn leave(&self, index: u32, slot: *mut FiberSlot, result: CoroutineResult<Request, ()>) {
         self.clear_running();
         match result {
             CoroutineResult::Yield(request) => {
@@ -356,7 +379,7 @@ impl Worker {
     }
 
     /// Back on the worker's stack: no fiber runs.
-    fn clear_running(&self) {
+    pub(super) fn clear_running(&self) {
         overflow::set_running(std::ptr::null());
         self.context.set_running(std::ptr::null());
     }
@@ -418,7 +441,7 @@ impl Worker {
 impl Carrier for Worker {
     fn park_until(&self, seq: Seq, deadline: Instant, waiter: Waiter) {
         let key = self.timers.borrow_mut().insert(deadline, waiter);
-        self.context.suspend(Request::Park(seq));
+        self.context.suspend_park(seq);
         // A timer that fired is gone already: its key finds nothing.
         self.timers.borrow_mut().cancel(key);
     }

@@ -133,6 +133,7 @@ impl StackCache {
     /// # Errors
     ///
     /// As [`FiberStack::new`] (out of mappings, out of memory).
+    #[inline]
     pub(crate) fn get(&mut self, size: usize) -> io::Result<FiberStack> {
         let pooled = self.pool.stack_size();
         if size != pooled && FiberStack::usable_size(size) != Some(pooled) {

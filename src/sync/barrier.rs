@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::fiber::park::Reason;
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -88,6 +89,7 @@ impl Barrier {
             let waited = wait_on(
                 &self.state,
                 None,
+                WaitOn::Sync { kind: SyncKind::Barrier, address: self as *const Self as usize },
                 (),
                 |s| s.generation != generation,
                 |s| &mut s.waiters,

@@ -14,6 +14,7 @@ use super::mutex::MutexGuard;
 use crate::fiber::park::Reason;
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 /// A condition variable with `std::sync::Condvar`'s API, for
@@ -164,6 +165,7 @@ impl Condvar {
         let waited = wait_on(
             &self.waiters,
             deadline,
+            WaitOn::Sync { kind: SyncKind::Condvar, address: self as *const Self as usize },
             (),
             |_| false,
             |w| w,

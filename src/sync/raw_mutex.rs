@@ -51,6 +51,7 @@ use crate::fiber::park::Reason;
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{Register, WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicU8, Ordering::*};
@@ -137,6 +138,7 @@ impl RawMutex {
             let waited = wait_on(
                 &self.waiters,
                 None,
+                WaitOn::Sync { kind: SyncKind::Mutex, address: self as *const Self as usize },
                 (),
                 |_| self.register(&me, starving, requeue),
                 |w| w,

@@ -32,6 +32,7 @@ use crate::fiber::park::Reason;
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{Register, WaitList, wait_on};
 use crate::fiber::waiter::Wakeup;
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::mutation::{Mutation, on};
 use crate::loom::sync::Mutex;
 
@@ -153,12 +154,18 @@ impl RawRwLock {
             took: Cell::new(false),
             pass: Cell::new(None),
         };
+        let kind = match want {
+            Want::Read => SyncKind::RwLockRead,
+            Want::Write => SyncKind::RwLockWrite,
+        };
+        let on = WaitOn::Sync { kind, address: self as *const Self as usize };
         loop {
             let since = *me.since.get_or_insert_with(Instant::now);
             me.took.set(false);
             let waited = wait_on(
                 &self.state,
                 None,
+                on,
                 Queued { want, since },
                 |s| self.settle(s, &me),
                 |s| &mut s.waiters,

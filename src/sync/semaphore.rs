@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::fiber::park::Reason;
 use crate::fiber::wait::Woken;
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -122,9 +123,10 @@ impl Semaphore {
         // also let those queued behind us through.
         let keeps = crate::loom::mutation::on(crate::loom::mutation::Mutation::SemaphoreCancelKeepsGrant);
         let leave = |granted: bool| self.add_permits(if granted && !keeps { n } else { 0 });
+        let on = WaitOn::Sync { kind: SyncKind::Semaphore, address: self as *const Self as usize };
         loop {
             let waited =
-                wait_on(&self.state, deadline, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);
+                wait_on(&self.state, deadline, on, n, |s| s.try_take(n), |s| &mut s.waiters, || {}, leave);
             if waited.granted {
                 return Some(SemaphorePermit { sem: self, permits: n });
             }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::fiber::park::Reason;
 use crate::fiber::wait_list::{WaitList, wait_on};
+use crate::fiber::{SyncKind, WaitOn};
 use crate::loom::sync::Mutex as InnerMutex;
 
 #[derive(Debug)]
@@ -82,6 +83,7 @@ impl WaitGroup {
             let waited = wait_on(
                 &self.state,
                 None,
+                WaitOn::Sync { kind: SyncKind::WaitGroup, address: self as *const Self as usize },
                 (),
                 |s| s.count == 0 && !no_recheck,
                 |s| &mut s.waiters,

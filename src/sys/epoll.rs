@@ -132,6 +132,7 @@ impl Epoll {
     /// `timeout` of `None` blocks indefinitely; `Some(ZERO)` polls without
     /// blocking; other values are rounded *up* to whole milliseconds so a
     /// timer never fires early.
+    #[inline]
     pub(crate) fn wait(&self, events: &mut [Event], timeout: Option<Duration>) -> io::Result<usize> {
         let ms: libc::c_int = match timeout {
             None => -1,

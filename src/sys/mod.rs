@@ -42,7 +42,9 @@ pub(crate) mod eventfd;
 pub(crate) mod fd;
 pub(crate) mod mmap;
 pub(crate) mod poll;
+pub(crate) mod quit_signal;
 #[cfg(feature = "hook")]
 pub(crate) mod raw;
 pub(crate) mod signal;
 pub(crate) mod socket;
+pub(crate) mod ticks;

@@ -2,9 +2,10 @@
 
 use std::any::Any;
 use std::io;
+use std::panic::Location;
 
 use super::join::JoinHandle;
-use crate::fiber::task::Output;
+use crate::fiber::task::{Output, Spec};
 use crate::sched::{self, RuntimeShared};
 
 /// Configures a fiber before it is spawned: its name and stack size.
@@ -21,6 +22,8 @@ use crate::sched::{self, RuntimeShared};
 pub struct Builder {
     name: Option<String>,
     stack_size: Option<usize>,
+    #[cfg(feature = "tracing")]
+    span: Option<tracing::Span>,
 }
 
 impl Builder {
@@ -41,6 +44,46 @@ impl Builder {
     pub fn stack_size(mut self, size: usize) -> Self {
         self.stack_size = Some(size);
         self
+    }
+
+    /// Runs the fiber in `span` (feature `tracing`): its worker enters the
+    /// span each time it resumes the fiber and exits it each time the
+    /// fiber yields, parks or ends — what `tracing::Instrumented` does
+    /// around each poll of a future — so events the fiber emits are inside
+    /// it, and events of other fibers of the worker are not.
+    ///
+    /// Do not hold a span's `enter()` guard across a call that parks (IO,
+    /// a lock, a channel, a sleep, a join, `yield_now`): the guard stays
+    /// entered on the worker thread while the fiber is suspended, so the
+    /// fibers that run meanwhile appear inside that span, and it may be
+    /// exited on another fiber's turn — the same leak as holding one
+    /// across an `.await`. Give the fiber its span here instead, or use
+    /// `Span::in_scope` around code that does not park.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let span = tracing::info_span!("request", id = 7);
+    /// let h = fiberio::Builder::new().span(span).spawn(|| {
+    ///     tracing::info!("inside `request`, on every run of this fiber");
+    /// });
+    /// h.unwrap().join().unwrap();
+    /// # }
+    /// ```
+    #[cfg(feature = "tracing")]
+    pub fn span(mut self, span: tracing::Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// What this builder says of the fiber, spawned at `location`.
+    fn spec(self, location: &'static Location<'static>) -> (Spec, Option<usize>) {
+        let spec = Spec {
+            name: self.name,
+            location,
+            #[cfg(feature = "tracing")]
+            span: self.span,
+        };
+        (spec, self.stack_size)
     }
 
     /// Spawns a fiber running `f` on the current fiber's runtime, or on the
@@ -67,28 +110,32 @@ impl Builder {
     /// when the global runtime's configuration (`FIBERIO_WORKERS`) is
     /// invalid. Spawning onto a runtime that is shutting down succeeds, but
     /// the fiber never runs: joining it returns `Err` saying so.
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let (spec, stack_size) = self.spec(Location::caller());
         let body = erase(f);
         // Under `--cfg loom` (the user loom mode) the fiber is a loom
         // thread, so loom explores its interleavings with every other one.
         let task = crate::loom::loom_or_std!(
-            loom: crate::__loom::spawn_fiber(self.name, self.stack_size, body),
-            std: sched::spawn(self.name, self.stack_size, body),
+            loom: crate::__loom::spawn_fiber(spec, stack_size, body),
+            std: sched::spawn(spec, stack_size, body),
         )?;
         Ok(JoinHandle::new(task))
     }
 
     /// Spawns on runtime `rt` (`Runtime::spawn`, `Runtime::block_on`).
+    #[track_caller]
     pub(crate) fn spawn_on<F, T>(self, rt: &RuntimeShared, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let task = rt.spawn(self.name, self.stack_size, erase(f))?;
+        let (spec, stack_size) = self.spec(Location::caller());
+        let task = rt.spawn(spec, stack_size, erase(f))?;
         Ok(JoinHandle::new(task))
     }
 }
@@ -121,6 +168,7 @@ where
 /// let sum: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
 /// assert_eq!(sum, 285);
 /// ```
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -1,9 +1,9 @@
 //! The running fiber: [`current`], [`Fiber`], [`FiberId`], [`yield_now`].
 
 use std::fmt;
-use std::num::NonZeroU64;
 
 use crate::fiber::carrier;
+pub use crate::fiber::task::FiberId;
 use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
 
@@ -20,23 +20,6 @@ pub struct Fiber {
     task: Arc<Task>,
 }
 
-/// A fiber's identifier, unique within the process for its lifetime.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct FiberId(NonZeroU64);
-
-impl FiberId {
-    /// The id as a number (never 0).
-    pub fn as_u64(&self) -> NonZeroU64 {
-        self.0
-    }
-}
-
-impl fmt::Display for FiberId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 impl Fiber {
     pub(crate) fn from_task(task: Arc<Task>) -> Self {
         Self { task }
@@ -44,7 +27,7 @@ impl Fiber {
 
     /// The fiber's id.
     pub fn id(&self) -> FiberId {
-        FiberId(NonZeroU64::new(self.task.id()).expect("fiber ids start at 1"))
+        self.task.fiber_id()
     }
 
     /// The fiber's name, if [`Builder::name`](crate::Builder::name) gave it one.

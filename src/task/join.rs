@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::current::Fiber;
+use crate::fiber::WaitOn;
 use crate::fiber::task::Task;
 use crate::loom::sync::Arc;
 
@@ -49,10 +50,12 @@ impl<T: Send + 'static> JoinHandle<T> {
     /// assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
     /// ```
     pub fn join(self) -> std::thread::Result<T> {
-        self.task.join.wait_result().map(|any| match any.downcast::<T>() {
-            Ok(value) => *value,
-            // The body that produced `any` was built for this `T`.
-            Err(_) => unreachable!("a fiber's result has the JoinHandle's type"),
+        self.task.join.wait_result(WaitOn::Join { fiber: self.task.id() }).map(|any| {
+            match any.downcast::<T>() {
+                Ok(value) => *value,
+                // The body that produced `any` was built for this `T`.
+                Err(_) => unreachable!("a fiber's result has the JoinHandle's type"),
+            }
         })
     }
 

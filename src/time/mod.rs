@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fiber::{self, Woken};
+use crate::fiber::{self, WaitOn, Woken};
 
 mod heap;
 pub(crate) mod timers;
@@ -48,7 +48,7 @@ pub fn sleep_until(deadline: Instant) {
     }
     // Only the timer (or shutdown) ends this wait: nothing to register.
     loop {
-        match fiber::wait(Some(deadline), |_| {}) {
+        match fiber::wait(Some(deadline), WaitOn::Sleep, |_| {}) {
             Woken::TimedOut | Woken::Shutdown => return,
             Woken::Notified => continue,
         }

@@ -31,3 +31,18 @@ pub fn run_child(test: &str, scenario: &str, env: &[(&str, &str)]) -> Output {
 pub fn field<'a>(output: &'a str, key: &str) -> Option<&'a str> {
     output.lines().find_map(|l| l.split_once(key).map(|(_, rest)| rest))
 }
+
+/// Starts this test binary as a child running `test` with the child
+/// scenario `scenario`, its stdin, stdout and stderr piped, for a test that
+/// talks to it while it runs (sends it a signal, say).
+pub fn spawn_child(test: &str, scenario: &str, env: &[(&str, &str)]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut cmd = Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD_ENV, scenario);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    use std::process::Stdio;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.spawn().expect("the test binary runs as a child")
+}

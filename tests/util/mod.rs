@@ -4,6 +4,7 @@
 
 mod cancel;
 mod child;
+mod dump;
 mod hook;
 mod net;
 mod parties;
@@ -15,7 +16,8 @@ mod runtime;
 mod wait;
 
 pub use cancel::{DropFlag, cancel_parked, park_fiber};
-pub use child::{field, is_child, run_child};
+pub use child::{field, is_child, run_child, spawn_child};
+pub use dump::{parked_info, state_of};
 pub use hook::{
     Gate, OVERLAPPED, SLOW, answer_http, answer_line, on_one_worker, read_http_head, read_line, slow_server,
     verdict,
