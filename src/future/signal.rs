@@ -88,10 +88,10 @@ impl Signal {
 /// counted `Arc<Signal>` like any other.
 pub(crate) fn waker_ref(signal: &Arc<Signal>) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(Arc::as_ptr(signal).cast(), &VTABLE);
-    // SAFETY: `VTABLE`'s functions treat the pointer as an `Arc<Signal>`
-    // made by `Arc::into_raw` (`Arc::as_ptr` is the same pointer); this
-    // one owns no count, which `ManuallyDrop` honours by never running its
-    // `drop`. It lives no longer than the caller's borrow of `signal`.
+    // `VTABLE`'s functions treat the pointer as an `Arc<Signal>` made by
+    // `Arc::into_raw` (`Arc::as_ptr` is the same pointer); this one owns no
+    // count, which `ManuallyDrop` honours by never running its `drop`.
+    // SAFETY: as above; it lives no longer than the borrow of `signal`.
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 

@@ -12,9 +12,9 @@
 //! resolver is user-space code, not a system call): [`real_getaddrinfo`]
 //! finds glibc's own with `dlsym(RTLD_NEXT)`.
 
+use crate::loom::static_atomic::{AtomicUsize, Ordering::*};
 use std::ffi::{c_char, c_int, c_long, c_ulong};
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering::*};
 
 /// Makes a system call with up to six arguments, all passed as `c_long`;
 /// a negative kernel result becomes the OS error (and nothing touches
@@ -33,10 +33,10 @@ pub(crate) unsafe fn call(nr: c_long, a: [c_long; 6]) -> io::Result<usize> {
     #[cfg(target_arch = "x86_64")]
     {
         let res: c_long;
-        // SAFETY: the Linux x86_64 system call convention: number in rax,
-        // arguments in rdi, rsi, rdx, r10, r8, r9; the kernel returns in
-        // rax and clobbers rcx and r11; it does not touch the stack. The
-        // caller upholds the system call's own contract.
+        // The Linux x86_64 system call convention: number in rax, arguments
+        // in rdi, rsi, rdx, r10, r8, r9; the kernel returns in rax and
+        // clobbers rcx and r11; it does not touch the stack.
+        // SAFETY: that convention, and the caller upholds the call's contract.
         unsafe {
             std::arch::asm!(
                 "syscall",
