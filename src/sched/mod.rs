@@ -4,8 +4,9 @@
 //! reactor, timers, stacks and the fiber layer, which it drives.
 //!
 //! - `worker`: the dispatcher loop of one worker (DESIGN.md decision 3),
-//!   the fiber layer's `Carrier` and `Scheduler`; `poll`: its poller,
-//!   timer and sleep half.
+//!   the fiber layer's `Carrier`; `poll`: its poller, timer and sleep half;
+//!   `shared`: what other threads see of a worker, the fiber layer's
+//!   `Scheduler`.
 //! - `fibers`: the slab of coroutines a worker owns; the fiber entry point.
 //! - `context`: which worker runs on this thread.
 //! - `queue`: unstarted fibers, the only thing that moves between workers.
@@ -40,6 +41,7 @@ mod metrics;
 mod poll;
 pub(crate) mod queue;
 mod runtime;
+mod shared;
 mod spin;
 mod stall;
 mod stall_report;

@@ -1,10 +1,9 @@
 //! A worker: one OS thread, its fibers, and the dispatcher loop.
 //!
-//! [`WorkerShared`] is what other threads see of a worker (inbox, unstarted
-//! queue, sleep state, poller, counters); it is the `fiber::task::Scheduler`
-//! a woken fiber goes back through. [`Worker`] is the rest, owned by the
-//! worker thread and `!Send`: run queue, fibers, timers, stack cache; it is
-//! the `fiber::carrier::Carrier` its fibers park and yield through.
+//! [`Worker`] is the part of a worker owned by its thread and `!Send`: run
+//! queue, fibers, timers, stack cache; it is the `fiber::carrier::Carrier`
+//! its fibers park and yield through. What other threads see of it is
+//! `WorkerShared` (`shared.rs`).
 //!
 //! The loop is the per-core dispatcher of DESIGN.md decision 3:
 //!
@@ -23,29 +22,23 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::io;
 use std::ptr::{addr_of, addr_of_mut};
 use std::time::{Duration, Instant};
 
 use corosensei::CoroutineResult;
 
-use super::context;
-use super::dump::DumpInbox;
 use super::fibers::{self, FiberSlot, Fibers, abandon, fiber_main};
-use super::idle::{self, SleepState, Sleeper, Stolen};
-use super::inbox::Inbox;
-use super::metrics::Counters;
+use super::idle::Stolen;
 use super::poll::{EVENTS_PER_POLL, POLL_INTERVAL};
-use super::queue::{self, Unstarted, UnstartedQueue};
+use super::queue::{self, Unstarted};
 use super::runtime::RuntimeShared;
-use super::stall::RunRecord;
+pub(crate) use super::shared::WorkerShared;
 use crate::fiber::carrier::{Carrier, Context, Request, StartedFiber};
 use crate::fiber::park::Seq;
-use crate::fiber::task::{Home, Scheduler, Task};
+use crate::fiber::task::{Home, Task};
 use crate::fiber::waiter::Waiter;
 use crate::loom::static_atomic::AtomicPtr;
 use crate::loom::sync::Arc;
-use crate::reactor::Poller;
 use crate::stack::{StackCache, overflow};
 use crate::sys::epoll::Event;
 use crate::sys::ticks::TickOrigin;
@@ -65,83 +58,6 @@ pub(crate) const START_UNSTARTED: u32 = u32::MAX;
 /// and at most this many of its fibers wait unstarted at a time on its
 /// worker (idle workers steal them meanwhile).
 pub(crate) const SPAWN_BUDGET: u32 = 128;
-/// The part of a worker other threads use.
-#[derive(Debug)]
-pub(crate) struct WorkerShared {
-    pub(crate) index: usize,
-    pub(crate) inbox: Inbox,
-    pub(crate) unstarted: UnstartedQueue,
-    pub(crate) sleep: SleepState,
-    /// This worker's epoll instance and wake-up eventfd; fds its fibers
-    /// wait on are registered here, and other threads wake it through it.
-    pub(crate) poller: Arc<Poller>,
-    pub(crate) counters: Counters,
-    /// The fiber run in progress, for the stall watchdog (`stall.rs`).
-    pub(crate) run: RunRecord,
-    /// Fiber dumps asked of this worker (`dump.rs`).
-    pub(crate) dumps: DumpInbox,
-}
-
-impl WorkerShared {
-    /// Creates the shared half of worker `index`: its poller, its queues
-    /// and counters.
-    pub(crate) fn new(index: usize) -> io::Result<Self> {
-        let shared = Self {
-            index,
-            poller: Arc::new(Poller::new()?),
-            inbox: Inbox::new(),
-            unstarted: UnstartedQueue::new(),
-            sleep: SleepState::new(),
-            counters: Counters::default(),
-            run: RunRecord::default(),
-            dumps: DumpInbox::default(),
-        };
-        Ok(shared)
-    }
-
-    /// Any thread but the worker's own: hands it a woken fiber.
-    pub(crate) fn wake_remote(&self, slot: u32) {
-        self.counters.remote_wakes.bump_shared();
-        idle::wake_remote(self, slot);
-    }
-}
-
-/// What sleep/notify needs of a worker (`idle.rs`).
-impl Sleeper for WorkerShared {
-    type Fiber = Unstarted;
-
-    fn sleep_state(&self) -> &SleepState {
-        &self.sleep
-    }
-
-    fn inbox(&self) -> &Inbox {
-        &self.inbox
-    }
-
-    fn unstarted(&self) -> &UnstartedQueue {
-        &self.unstarted
-    }
-
-    fn write_eventfd(&self) {
-        self.counters.eventfd_writes.bump_shared();
-        if let Err(e) = self.poller.wake() {
-            // Only EBADF/EFAULT-class errors remain here: a broken runtime.
-            panic!("fiberio: cannot wake worker {}: {e}", self.index);
-        }
-    }
-}
-
-impl Scheduler for WorkerShared {
-    /// Directly on the local run queue when this thread is the worker,
-    /// through the inbox otherwise (a fiber runs only on its own worker).
-    fn schedule(&self, slot: u32) {
-        match context::worker() {
-            Some(w) if std::ptr::eq(&*w.shared, self) => w.run_queue.borrow_mut().push_back(slot),
-            _ => self.wake_remote(slot),
-        }
-    }
-}
-
 /// The thread-owned part of a worker.
 pub(crate) struct Worker {
     pub(crate) shared: Arc<WorkerShared>,
