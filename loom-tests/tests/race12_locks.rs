@@ -54,6 +54,12 @@ fn barging_holder() {
     });
 }
 
+/// A fiber that locks `m` once and increments it.
+fn locker(m: &Arc<Mutex<u32>>) -> fiberio::JoinHandle<()> {
+    let m = m.clone();
+    fiberio::spawn(move || *m.lock().unwrap() += 1)
+}
+
 /// A model run with lock waits within the bound: normal mode only.
 fn within_bound(model: fn()) {
     __loom::waits_pass_bound(false);
@@ -86,12 +92,8 @@ fn cancelled_retry_waiter() {
     loom_tests::check(Some(2), || {
         let m = Arc::new(Mutex::new(0u32));
         let g = m.lock().unwrap();
-        let spawn = |m: &Arc<Mutex<u32>>| {
-            let m = m.clone();
-            fiberio::spawn(move || *m.lock().unwrap() += 1)
-        };
-        let first = spawn(&m);
-        let second = spawn(&m);
+        let first = locker(&m);
+        let second = locker(&m);
         drop(g);
         let g = m.lock().unwrap();
         first.cancel();
@@ -178,11 +180,7 @@ fn two_waiters_behind_a_barger() {
     loom_tests::check(Some(2), || {
         let m = Arc::new(Mutex::new(0u32));
         let g = m.lock().unwrap();
-        let spawn = |m: &Arc<Mutex<u32>>| {
-            let m = m.clone();
-            fiberio::spawn(move || *m.lock().unwrap() += 1)
-        };
-        let (a, b) = (spawn(&m), spawn(&m));
+        let (a, b) = (locker(&m), locker(&m));
         drop(g);
         *m.lock().unwrap() += 1;
         a.join().unwrap();

@@ -118,9 +118,6 @@ pub(crate) struct Waited {
     /// The caller owns what it waited for (granted by a waker, or by the
     /// re-check) and must release it if it will not use it.
     pub(crate) granted: bool,
-    /// Whether the grant came from the caller's own re-check under the
-    /// lock rather than from a waker.
-    pub(crate) by_recheck: bool,
     /// Why the wait ended: `Notified` whenever a waker granted; otherwise
     /// `TimedOut`, or `Shutdown` (a spurious end: retry).
     pub(crate) woken: Woken,
@@ -223,7 +220,7 @@ pub(crate) fn wait_on<S, T, R: Into<Register>>(
         list(&mut crate::loom::lock(state)).remove(k);
     }
     let undo = undo.take().expect("undo runs once");
-    Waited { granted, by_recheck: self_granted.get(), woken: reason.or_unwind(|| undo(granted)) }
+    Waited { granted, woken: reason.or_unwind(|| undo(granted)) }
 }
 
 /// Runs its closure when dropped, unless defused: cleanup for an unwind

@@ -56,8 +56,10 @@ impl Signal {
     /// The blocked side, after its wait and before it polls again: clears
     /// the flag. Every wake before this is seen by that poll; every wake
     /// after it sets the flag again, for the next wait.
-    pub(crate) fn clear(&self) -> bool {
-        self.notified.swap(false, SeqCst)
+    pub(crate) fn clear(&self) {
+        // A swap, not a store: reading a wake's `true` synchronises with it,
+        // so the poll that follows sees what that wake announced.
+        self.notified.swap(false, SeqCst);
     }
 
     /// Back to a signal with no wake pending and no waiter (`waited`:
