@@ -9,6 +9,7 @@ mod hook;
 mod net;
 mod parties;
 mod place;
+mod postgres;
 mod proc;
 mod redis;
 mod rng;
@@ -25,6 +26,7 @@ pub use hook::{
 pub use net::{GUARD, kind, temp_socket_path};
 pub use parties::{Party, Racy, SETTINGS, Setting, run_parties, start, yield_any};
 pub use place::{Placed, spawn_on, worker_name};
+pub use postgres::Postgres;
 pub use proc::{blocked_in_syscall, fd_count, fd_list, tid};
 pub use redis::Redis;
 pub use rng::Rng;
