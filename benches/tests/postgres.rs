@@ -99,3 +99,24 @@ fn ten_fibers_of_one_worker_have_their_queries_in_flight_at_once() {
         assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(500), "took {took:?}");
     });
 }
+
+#[test]
+fn options_come_from_flags_then_libpq_variables_and_bad_ports_are_named() {
+    let parse = |args: &[&str], env: &[(&str, &str)]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Options::parse(&args, |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    };
+    let o = parse(&["--host", "db.example", "--port", "6543"], &[("PGHOST", "/run/pg"), ("PGUSER", "ann")]).unwrap();
+    assert_eq!((o.host.as_str(), o.port, o.user.as_str(), o.dbname.as_str()), ("db.example", 6543, "ann", "ann"));
+    let d = parse(&[], &[]).unwrap();
+    assert_eq!((d.host.as_str(), d.port, d.user.as_str()), ("/var/run/postgresql", 5432, "postgres"));
+    for (args, env, names) in [
+        (&["--port", "0"][..], &[][..], "--port \"0\""),
+        (&[], &[("PGPORT", "70000")], "PGPORT \"70000\""),
+        (&["--user"], &[], "--user needs a value"),
+        (&["-h", "x"], &[], "unknown argument \"-h\""),
+    ] {
+        let err = parse(args, env).unwrap_err();
+        assert!(err.contains(names), "{args:?} {env:?}: {err}");
+    }
+}
