@@ -1,6 +1,7 @@
-//! Races 1–4 (the park protocol, `src/fiber/park.rs`) and 11 (the
+//! Races 1–4 (the park protocol, `src/fiber/park.rs`), 11 (the
 //! readiness token's clear, through the IO loop of
-//! `src/reactor/poll_desc.rs`). Every model runs the runtime's own code;
+//! `src/reactor/poll_desc.rs`) and race 1 for an async task (a waker
+//! stored beside the fd's fiber waiters, `PollDesc::poll_io`). Every model runs the runtime's own code;
 //! each broken variant switches on one defect planted in it
 //! (`fiberio::__loom::mutate`), and the model must catch it.
 #![cfg(loom)]
@@ -145,4 +146,71 @@ fn readiness_clear_keeps_a_newer_edge() {
 #[should_panic(expected = "deadlock")]
 fn broken_unticked_clear_is_caught() {
     readiness_model(Some(Mutation::ReadinessUntickedClear));
+}
+
+/// A waker that notifies a loom `Notify`.
+struct NotifyWaker(loom::sync::Notify);
+
+impl std::task::Wake for NotifyWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.notify();
+    }
+}
+
+/// Race 1 for an async task (`PollDesc::poll_io`, the poll behind the
+/// `tokio-io` / `futures-io` traits): a task polls a read — the
+/// non-blocking read, on `EAGAIN` clear the token, store the task's waker
+/// under the waiter lock with a re-check of the token, `Pending` — while
+/// data lands and the poller dispatches its edge. The task's executor parks
+/// its thread until the waker is woken.
+/// Asserts, by the read completing: the edge found the waker stored and
+/// woke it, or the registration's re-check saw the token ready. A
+/// registration without the re-check leaves the task parked for good
+/// (loom: "deadlock").
+///
+/// Bound: none — two threads, every interleaving.
+fn task_readiness_model(m: Option<Mutation>) {
+    mutate(m);
+    check(None, || {
+        let pd = Arc::new(PollDesc::default());
+        let generation = pd.open();
+        let data = Arc::new(AtomicBool::new(false));
+        let poller = {
+            let (pd, data) = (pd.clone(), data.clone());
+            loom::thread::spawn(move || {
+                data.swap(true, SeqCst);
+                pd.dispatch(generation, Ready { read: true, ..Ready::default() });
+            })
+        };
+        // The task's executor: poll; on `Pending`, sleep until the waker
+        // is woken (a loom `Notify` keeps a wake that comes first).
+        let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
+        let waker = std::task::Waker::from(notify.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let read = loop {
+            let polled = pd.poll_io(
+                Dir::Read,
+                &mut cx,
+                || if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) },
+                |_| true,
+            );
+            match polled {
+                std::task::Poll::Ready(read) => break read,
+                std::task::Poll::Pending => notify.0.wait(),
+            }
+        };
+        assert!(read.is_ok(), "task readiness: the read failed");
+        poller.join().unwrap();
+    });
+}
+
+#[test]
+fn a_task_never_misses_the_edge_after_its_eagain() {
+    task_readiness_model(None);
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_task_registration_without_recheck_is_caught() {
+    task_readiness_model(Some(Mutation::PdTaskNoRecheck));
 }

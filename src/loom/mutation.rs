@@ -107,6 +107,10 @@ pub enum Mutation {
     PdCloseWakesFirstOnly,
     /// `PollDesc::deliver` stops at a first waiter whose wait had ended.
     PdDeliverStopsAtDead,
+    /// `PollDesc::register_task` stores the task's waker without
+    /// re-checking the token: an edge between the task's `EAGAIN` and its
+    /// registration is lost.
+    PdTaskNoRecheck,
 }
 
 #[cfg(loom)]

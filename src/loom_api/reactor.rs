@@ -108,4 +108,18 @@ impl PollDesc {
         let dir = dir.into();
         self.0.run_io(dir, op, short, || self.0.wait(dir, deadline, crate::fiber::WaitOn::Unknown))
     }
+
+    /// An async poll of `dir` (`IoSource::poll_io`, past the registration
+    /// with a poller): `op` and `short` as for [`run_io`](Self::run_io);
+    /// where `run_io` would park, the waker of `cx` is stored beside the
+    /// fiber waiters for the next edge and the poll returns `Pending`.
+    pub fn poll_io<R>(
+        &self,
+        dir: Dir,
+        cx: &mut std::task::Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+    ) -> std::task::Poll<io::Result<R>> {
+        self.0.poll_io(dir.into(), cx.waker(), op, short, || Ok(()))
+    }
 }

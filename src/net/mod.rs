@@ -44,6 +44,8 @@
 //!
 //! Errors are std's, from std's resolver, unchanged.
 
+#[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+mod async_io;
 mod resolve;
 mod std_api;
 mod tcp;

@@ -171,6 +171,39 @@ macro_rules! readiness_methods {
         pub fn writable(&self) -> std::io::Result<()> {
             self.io.wait_ready($crate::reactor::Dir::Write)
         }
+
+        /// The async face of [`readable`](Self::readable), for a `Future`
+        /// run by [`future::block_on`](crate::future::block_on) on a fiber:
+        /// `Ready(Ok(()))` once the socket is readable; otherwise the
+        /// waker of `cx` is stored beside the socket's fiber waiters, the
+        /// next readiness wakes it, and this returns `Pending`. Only the
+        /// waker of the last poll is kept (one reading task at a time, as
+        /// with tokio's sockets).
+        ///
+        /// # Errors
+        ///
+        /// As [`readable`](Self::readable); and an error if polled outside
+        /// a fiber (by another runtime's task), where no fiberio worker
+        /// watches the socket.
+        pub fn poll_read_ready(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.io.poll_ready($crate::reactor::Dir::Read, cx)
+        }
+
+        /// The async face of [`writable`](Self::writable) (see
+        /// [`poll_read_ready`](Self::poll_read_ready)).
+        ///
+        /// # Errors
+        ///
+        /// As [`poll_read_ready`](Self::poll_read_ready).
+        pub fn poll_write_ready(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.io.poll_ready($crate::reactor::Dir::Write, cx)
+        }
     };
 }
 

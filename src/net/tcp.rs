@@ -135,8 +135,8 @@ impl Iterator for Incoming<'_> {
 /// on different workers.
 pub struct TcpStream {
     // Dropped first: leaves the reactor before the fd closes.
-    io: IoSource,
-    inner: std::net::TcpStream,
+    pub(super) io: IoSource,
+    pub(super) inner: std::net::TcpStream,
 }
 
 impl TcpStream {

@@ -102,8 +102,8 @@ impl UnixListener {
 /// the calling fiber. `Read`/`Write` for `T` and `&T`.
 pub struct UnixStream {
     // Dropped first: leaves the reactor before the fd closes.
-    io: IoSource,
-    inner: std::os::unix::net::UnixStream,
+    pub(super) io: IoSource,
+    pub(super) inner: std::os::unix::net::UnixStream,
 }
 
 impl UnixStream {

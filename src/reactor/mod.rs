@@ -13,6 +13,8 @@
 //!   registration —, the dispatch of an event to its waiters, and the IO
 //!   loop every blocking operation runs (`run_io`; no context switch of its
 //!   own but the wait; model-checked by loom).
+//! - `waiters`: the waiters of one direction — FIFO fibers and the one
+//!   async task — under the poll descriptor's lock.
 //! - `arena`: poll descriptors indexed by fd, grown in chunks.
 //! - `source`: the handle sockets own: registration with the current
 //!   worker's poller on first wait, the thread fallback, deregistration.
@@ -25,6 +27,7 @@ pub(crate) mod poll_desc;
 pub(crate) mod poller;
 pub(crate) mod readiness;
 mod source;
+mod waiters;
 
 pub(crate) use poll_desc::{Deadline, Dir};
 pub(crate) use poller::Poller;

@@ -17,12 +17,13 @@
 //! against `open` and `close`, so an event of a closed fd never reaches
 //! the fd that reuses its number (race 6).
 
-use std::collections::VecDeque;
 use std::io;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::poller::Poller;
 use super::readiness::Readiness;
+use super::waiters::{Taken, Waiters};
 use crate::fiber::park::Reason;
 use crate::fiber::waiter::Waiter;
 use crate::fiber::{self, WaitOn, Woken};
@@ -71,9 +72,13 @@ pub(crate) struct PollDesc {
     /// carry the generation they were registered with.
     generation: AtomicU32,
     tokens: [Readiness; 2],
-    waiters: [Mutex<VecDeque<Waiter>>; 2],
-    /// How many waiters each queue holds (some may be over already): lets
-    /// the IO path skip the lock when nobody else waits, the usual case.
+    /// Per direction, the fibers and the async task that wait
+    /// (`waiters.rs`); the lock every delivery, registration, `open` and
+    /// `close` takes.
+    waiters: [Mutex<Waiters>; 2],
+    /// How many waiters each direction holds (some may be over already):
+    /// lets the IO path skip the lock when nobody else waits, the usual
+    /// case.
     queued: [AtomicUsize; 2],
     /// The poller (a worker's epoll) that holds this fd, once a fiber has
     /// waited on it.
@@ -105,7 +110,7 @@ impl PollDesc {
         Self {
             generation: AtomicU32::new(0),
             tokens: [Readiness::new(), Readiness::new()],
-            waiters: [Mutex::new(VecDeque::new()), Mutex::new(VecDeque::new())],
+            waiters: [Mutex::new(Waiters::default()), Mutex::new(Waiters::default())],
             queued: [AtomicUsize::new(0), AtomicUsize::new(0)],
             registered: Mutex::new(None),
             registered_addr: AtomicUsize::new(0),
@@ -157,15 +162,15 @@ impl PollDesc {
                     self.tokens[dir as usize].close();
                 }
                 self.queued[dir as usize].store(0, Release);
-                std::mem::take(&mut *queues[dir as usize])
+                queues[dir as usize].take_all()
             })
         };
         for queue in waiters {
-            for (i, w) in queue.into_iter().enumerate() {
+            for (i, w) in queue.enumerate() {
                 if i > 0 && mutation::on(Mutation::PdCloseWakesFirstOnly) {
                     break;
                 }
-                w.wake(Reason::Notified);
+                w.wake();
             }
         }
         if wake_first {
@@ -175,7 +180,7 @@ impl PollDesc {
     }
 
     /// Both waiter queues, always locked in this order.
-    fn lock_both(&self) -> [MutexGuard<'_, VecDeque<Waiter>>; 2] {
+    fn lock_both(&self) -> [MutexGuard<'_, Waiters>; 2] {
         [lock(&self.waiters[0]), lock(&self.waiters[1])]
     }
 
@@ -232,6 +237,33 @@ impl PollDesc {
         }
     }
 
+    /// [`run_io`](Self::run_io) for an async poll: where `run_io` would
+    /// park, `register` runs (adding the fd to a poller) and `waker` is
+    /// stored for the next edge ([`register_task`](Self::register_task)),
+    /// and the poll returns `Pending` — unless the token turned ready
+    /// since the `EAGAIN`: then the syscall is tried again.
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Dir,
+        waker: &Waker,
+        op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+        mut register: impl FnMut() -> io::Result<()>,
+    ) -> Poll<io::Result<R>> {
+        let mut pending = false;
+        let park = || {
+            register()?;
+            if self.register_task(dir, waker) {
+                pending = true;
+                // Ends `run_io`'s loop; `pending` tells it from an error.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(()) // ready again since the `EAGAIN`: try once more
+        };
+        let done = self.run_io(dir, op, short, park);
+        if pending { Poll::Pending } else { Poll::Ready(done) }
+    }
+
     /// The `park` of [`run_io`](Self::run_io) on a fiber: parks the running
     /// fiber (or, off a fiber, the thread) until an edge of `dir`, the
     /// deadline, or the close of the fd, with its waiter queued by
@@ -257,12 +289,27 @@ impl PollDesc {
             drop(queue);
             waiter.wake(Reason::Notified);
         } else {
-            if !queue.is_empty() {
-                queue.retain(Waiter::is_pending);
-            }
-            queue.push_back(waiter);
+            queue.push_fiber(waiter);
             self.queued[dir as usize].store(queue.len(), Release);
         }
+    }
+
+    /// The task's side of [`register_waiter`](Self::register_waiter), for
+    /// an async poll (`IoSource::poll_io`): stores `waker` for the next
+    /// edge of `dir` and returns `true`, unless the token is ready already
+    /// (or closed): then returns `false`, and the caller tries its syscall
+    /// again instead of returning `Pending`. The same re-check under the
+    /// same lock as a fiber's (race 1).
+    pub(crate) fn register_task(&self, dir: Dir, waker: &Waker) -> bool {
+        let mut queue = lock(&self.waiters[dir as usize]);
+        if self.tokens[dir as usize].snapshot().is_ready() && !mutation::on(Mutation::PdTaskNoRecheck) {
+            return false;
+        }
+        let replaced = queue.set_task(waker);
+        self.queued[dir as usize].store(queue.len(), Release);
+        drop(queue);
+        drop(replaced); // a waker's drop may run any code: not under the lock
+        true
     }
 
     /// An event for the fd of `generation` arrived (the poller, after
@@ -295,7 +342,8 @@ impl PollDesc {
 
     /// An edge of `dir` arrived (the poller) for the fd of `generation`:
     /// the token becomes ready — for good with `hup` (the peer hung up, or
-    /// an error) — and the longest-waiting live waiter is woken.
+    /// an error) — and the longest-waiting live fiber is woken, and the
+    /// waiting task, if any.
     ///
     /// The generation is checked under the waiter lock, which `open` and
     /// `close` hold while they change it: an event of a closed fd is
@@ -303,7 +351,7 @@ impl PollDesc {
     /// before the close and delivered after a reuse of the fd, where a
     /// stale hang-up would stick to the new socket (race 6).
     fn deliver(&self, generation: u32, dir: Dir, hup: bool) {
-        let first = {
+        let (first, task) = {
             let mut queue = lock(&self.waiters[dir as usize]);
             if self.generation.load(Acquire) != generation {
                 return;
@@ -314,10 +362,13 @@ impl PollDesc {
             } else {
                 token.set_ready();
             }
-            let first = queue.pop_front();
+            let taken = queue.take_for_edge();
             self.queued[dir as usize].store(queue.len(), Release);
-            first
+            taken
         };
+        if let Some(task) = task {
+            task.wake();
+        }
         // Woken outside the lock; if its wait already ended, the edge goes
         // to the next one.
         if let Some(w) = first
@@ -341,20 +392,20 @@ impl PollDesc {
         }
     }
 
-    /// Wakes the longest-waiting waiter of `dir` whose wait is still open.
+    /// Wakes the longest-waiting fiber of `dir` whose wait is still open,
+    /// or else the waiting task.
     fn wake_next(&self, dir: Dir) {
         loop {
             let next = {
                 let mut queue = lock(&self.waiters[dir as usize]);
-                let next = queue.pop_front();
+                let next = queue.take_next();
                 self.queued[dir as usize].store(queue.len(), Release);
                 next
             };
-            match next {
-                // Woken outside the lock; a waiter whose wait already ended
-                // loses, so the edge goes to the next one.
-                Some(w) if !w.wake(Reason::Notified) => continue,
-                _ => return,
+            // Woken outside the lock; a waiter whose wait already ended
+            // loses, so the edge goes to the next one.
+            if next.is_none_or(Taken::wake) {
+                return;
             }
         }
     }

@@ -13,6 +13,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
 
 use super::arena;
 use super::poll_desc::{Deadline, Dir, PollDesc, timed_out};
@@ -123,6 +124,62 @@ impl IoSource {
         added.unwrap_or(Ok(()))
     }
 
+    /// The async face of [`run`](Self::run), for a `poll_*` method (the
+    /// `tokio-io` and `futures-io` traits): the same loop, but where `run`
+    /// would park, the task's waker is stored beside the fd's fiber waiters
+    /// ([`PollDesc::register_task`]) and the poll returns `Pending`; the
+    /// next edge wakes the waker. No busy polling, no timer. The socket's
+    /// timeouts and non-blocking mode do not apply (an async caller times
+    /// out with its own future). Counts against the IO budget like `run`.
+    ///
+    /// Only on a fiber (inside `fiberio::future::block_on`): the fd is
+    /// added to the poller of the fiber's worker. Polled off a fiber (by
+    /// another runtime's task, say) it fails with a clear error.
+    #[cfg(any(feature = "tokio-io", feature = "futures-io"))]
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Dir,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        let Some(ctx) = fiber::carrier::fiber_context() else {
+            return Poll::Ready(Err(polled_off_fiber()));
+        };
+        let done = std::task::ready!(self.poll_run(dir, cx, op, short));
+        if done.is_ok() {
+            ctx.spend_io();
+        }
+        Poll::Ready(done)
+    }
+
+    /// `poll_io` without the fiber check and the IO budget.
+    fn poll_run<R>(
+        &self,
+        dir: Dir,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        self.pd.poll_io(dir, cx.waker(), op, short, || self.register())
+    }
+
+    /// The async face of [`wait_ready`](Self::wait_ready): `Ready` once the
+    /// fd is ready for `dir`, else the waker is stored for the next edge.
+    /// Only on a fiber, as [`poll_io`](Self::poll_io).
+    pub(crate) fn poll_ready(&self, dir: Dir, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !fiber::in_fiber() {
+            return Poll::Ready(Err(polled_off_fiber()));
+        }
+        // SAFETY: `self.fd` stays open while the owner holds this source.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let read = dir == Dir::Read;
+        let check = || {
+            if sys::poll::is_ready(fd, read)? { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) }
+        };
+        self.poll_run(dir, cx, check, |_| false)
+    }
+
     /// Waits until the fd is ready for `dir` (readable, or writable; a
     /// hang-up or a pending error counts as ready), parking the fiber, or
     /// blocking the thread off a fiber. Whether the fd is ready is asked of
@@ -148,6 +205,15 @@ impl IoSource {
     pub(crate) fn poll_desc(&self) -> &'static PollDesc {
         self.pd
     }
+}
+
+/// The error of an async poll off a fiber.
+#[cold]
+fn polled_off_fiber() -> io::Error {
+    io::Error::other(
+        "fiberio: a fiberio socket was polled outside a fiber (by another runtime's task?); \
+         poll it inside `fiberio::future::block_on` on a fiber, whose worker's reactor wakes it",
+    )
 }
 
 impl Drop for IoSource {

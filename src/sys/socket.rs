@@ -83,6 +83,22 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], peek: bool) -> io::Result
     len_result(n as libc::ssize_t)
 }
 
+/// `recv` into a buffer that may be uninitialised (tokio's `ReadBuf`), never
+/// blocking: the first `n` bytes of `buf` are initialised when it returns
+/// `Ok(n)`.
+#[cfg(feature = "tokio-io")]
+pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    let null = std::ptr::null_mut::<libc::c_void>();
+    // SAFETY: recvfrom(fd, buf, len, flags, NULL, NULL): `buf` is valid for
+    // writes of `buf.len()` bytes (the kernel only writes into it, never
+    // reads it, so uninitialised bytes are fine), `fd` is open, no address
+    // is asked for.
+    let n = unsafe {
+        libc::syscall(libc::SYS_recvfrom, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len(), RECV, null, null)
+    };
+    len_result(n as libc::ssize_t)
+}
+
 /// `send` of `buf`, never blocking, never raising SIGPIPE.
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     let null = std::ptr::null::<libc::c_void>();
