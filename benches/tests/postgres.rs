@@ -106,8 +106,12 @@ fn options_come_from_flags_then_libpq_variables_and_bad_ports_are_named() {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         Options::parse(&args, |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
     };
-    let o = parse(&["--host", "db.example", "--port", "6543"], &[("PGHOST", "/run/pg"), ("PGUSER", "ann")]).unwrap();
-    assert_eq!((o.host.as_str(), o.port, o.user.as_str(), o.dbname.as_str()), ("db.example", 6543, "ann", "ann"));
+    let o = parse(&["--host", "db.example", "--port", "6543"], &[("PGHOST", "/run/pg"), ("PGUSER", "ann")])
+        .unwrap();
+    assert_eq!(
+        (o.host.as_str(), o.port, o.user.as_str(), o.dbname.as_str()),
+        ("db.example", 6543, "ann", "ann")
+    );
     let d = parse(&[], &[]).unwrap();
     assert_eq!((d.host.as_str(), d.port, d.user.as_str()), ("/var/run/postgresql", 5432, "postgres"));
     for (args, env, names) in [
