@@ -80,12 +80,14 @@ one() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-echo "hyper: $rounds rounds, wrk -c $conns -t $threads -d $secs, $workers workers each side; $(nproc) cores"
+echo "hyper: $rounds rounds, wrk -c $conns -t $threads -d $secs, $workers workers each side; $(nproc) cores," \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   if [ $((round % 2)) = 1 ]; then order="tokio fibers"; else order="fibers tokio"; fi
   for side in $order; do one "$side" "$round"; done
 done
 
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the cores: rerun when it is low)"
 python3 - "$out/results" <<'EOF_PY'
 import statistics, sys
 rows = [l.split(maxsplit=5) for l in open(sys.argv[1])]
