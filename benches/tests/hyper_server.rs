@@ -30,7 +30,8 @@ fn start() -> (fiberio::Runtime, SocketAddr) {
     let rt = util::two_workers();
     let listener = fiberio::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    rt.spawn(move || server::serve(&listener));
+    let workers = rt.workers();
+    rt.spawn(move || server::serve(std::sync::Arc::new(listener), workers));
     (rt, addr)
 }
 

@@ -24,6 +24,7 @@
 mod service;
 
 use std::io;
+use std::sync::Arc;
 
 use fiberio::net::{TcpListener, TcpStream};
 use hyper::server::conn::http1;
@@ -51,14 +52,34 @@ fn run(options: &Options) -> io::Result<()> {
         let listener = TcpListener::bind(options.addr)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", options.addr)))?;
         println!("hyper_server: listening on http://{} ({} workers)", listener.local_addr()?, rt.workers());
-        serve(&listener);
+        serve(Arc::new(listener), rt.workers());
         Ok(())
     })
 }
 
+/// Serves `listener` for ever with `acceptors` accept fibers — one per
+/// worker, as in `examples/simple_server.rs`.
+///
+/// A fiber never leaves the worker it started on, and a connection's
+/// fiber starts where its acceptor spawned it: one acceptor alone put all
+/// 100 connections of `benches/hyper.sh` on one of two workers (the other
+/// stayed idle). With one acceptor per worker, the connections spread
+/// over the workers as the acceptors take turns.
+pub fn serve(listener: Arc<TcpListener>, acceptors: usize) {
+    let accepting: Vec<_> = (0..acceptors)
+        .map(|_| {
+            let listener = listener.clone();
+            fiberio::spawn(move || accept_loop(&listener))
+        })
+        .collect();
+    for acceptor in accepting {
+        let _ = acceptor.join();
+    }
+}
+
 /// Accepts connections on `listener` for ever, each served on its own
 /// fiber by [`serve_connection`].
-pub fn serve(listener: &TcpListener) {
+pub fn accept_loop(listener: &TcpListener) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
