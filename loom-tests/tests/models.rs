@@ -235,7 +235,8 @@ fn the_close_wakes_a_waiting_task() {
         let waker = std::task::Waker::from(notify.clone());
         let mut cx = std::task::Context::from_waker(&waker);
         let read = loop {
-            match pd.poll_io(Dir::Read, &mut cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true) {
+            match pd.poll_io(Dir::Read, &mut cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true)
+            {
                 std::task::Poll::Ready(read) => break read,
                 std::task::Poll::Pending => notify.0.wait(),
             }
