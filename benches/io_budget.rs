@@ -5,7 +5,9 @@
 //! sleep ends. With the budget the reader yields every 128 reads; with it
 //! off (`io_budget(0)`) it holds the worker until the stream ends.
 //!
-//! `cargo bench -p fiberio-benches --bench io_budget` (or `-- RUNS`)
+//! `cargo bench -p fiberio-benches --bench io_budget` (or `-- RUNS`, or
+//! `-- RUNS WORK_US`: WORK_US µs of CPU work after each read, the issue's
+//! second case — a reader slow enough that the socket never runs dry)
 //!
 //! Prints, per run and mode, the reader's throughput and the sleeper's
 //! longest wait past its deadline; then the medians and the ratio of the
@@ -27,7 +29,7 @@ struct Run {
     yields: u64,
 }
 
-fn one(budget: u32) -> Run {
+fn one(budget: u32, work: Duration) -> Run {
     let rt = fiberio::Runtime::builder().workers(1).io_budget(budget).build().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -59,6 +61,10 @@ fn one(budget: u32) -> Run {
                 break;
             }
             total += n;
+            let until = Instant::now() + work;
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
         }
         let took = start.elapsed();
         done.store(true, SeqCst);
@@ -78,14 +84,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let runs: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
-    println!("io_budget: {runs} runs per mode, {} MiB read in {READ}-byte reads, 1 worker", BYTES >> 20);
+    let mut numbers = std::env::args().skip(1).filter_map(|a| a.parse::<u64>().ok());
+    let runs = numbers.next().map_or(5, |n| n.max(1) as usize);
+    let work = Duration::from_micros(numbers.next().unwrap_or(0));
+    println!(
+        "io_budget: {runs} runs per mode, {} MiB read in {READ}-byte reads, {} µs of work per read, 1 worker",
+        BYTES >> 20,
+        work.as_micros()
+    );
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for i in 0..runs {
         // Alternate which mode goes first.
         let order: [u32; 2] = if i % 2 == 0 { [128, 0] } else { [0, 128] };
         for budget in order {
-            let r = one(budget);
+            let r = one(budget, work);
             let label = if budget == 0 { "off" } else { "128" };
             println!(
                 "run {i} budget {label:>3}: reader {:7.0} MiB/s, sleeper's longest wait {:8.2} ms, {} budget yields",

@@ -33,6 +33,11 @@
 //! - With the cargo feature `hook`, std's and other crates' blocking libc
 //!   calls (sockets, pipes, `poll`, sleeps, name resolution) park only the
 //!   fiber too: see the README's "Porting from threads".
+//! - Async crates run inside [`future::block_on`] on a fiber. With the
+//!   features `tokio-io` and `futures-io`, [`net::TcpStream`] and
+//!   `UnixStream` implement tokio's and futures' `AsyncRead`/`AsyncWrite`,
+//!   so hyper, tokio-postgres and the like drive fiberio's sockets; a
+//!   pending poll's waker waits in the reactor beside the fibers.
 //!
 //! ```
 //! use std::time::Duration;

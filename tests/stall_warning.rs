@@ -120,6 +120,66 @@ fn a_cpu_loop_is_reported_and_the_env_var_sets_the_global_threshold() {
     assert!(stderr.contains("Stall threshold 50 ms"), "{stderr}");
 }
 
+/// A stream that never runs dry, read with the IO budget off: the fiber
+/// holds its worker without a blocking call, and the warning says so —
+/// it counts the IO operations of the run and points at the budget
+/// instead of blaming std IO or a CPU loop.
+#[test]
+fn a_stream_that_never_runs_dry_is_reported_as_io_not_as_a_blocking_call() {
+    if util::is_child("reader") {
+        use std::io::{Read, Write};
+        let rt = fiberio::Runtime::builder()
+            .workers(1)
+            .name("stall")
+            .io_budget(0)
+            .stall_threshold(Some(Duration::from_millis(20)))
+            .build()
+            .unwrap();
+        // A Unix stream whose buffer is filled before the reader starts:
+        // every byte written is readable at once, so the reader finds data
+        // on each of its reads, however busy the machine.
+        let (reader, mut w) = std::os::unix::net::UnixStream::pair().unwrap();
+        w.set_nonblocking(true).unwrap();
+        let mut filled = 0;
+        while let Ok(n) = w.write(&[7u8; 4096]) {
+            filled += n;
+        }
+        assert!(filled >= 64 << 10, "only {filled} bytes fit in the socket buffer");
+        let reader = fiberio::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(reader));
+        run_named(&rt, "reader", move || {
+            let mut s = reader;
+            // Small reads with a little work each: tens of thousands of
+            // reads, far more than the 20 ms threshold, and never one
+            // past the data written.
+            let (mut buf, mut left) = ([0u8; 4], filled);
+            let end = Instant::now() + Duration::from_millis(300);
+            while left >= buf.len() && Instant::now() < end {
+                left -= s.read(&mut buf).unwrap();
+                let work = Instant::now() + Duration::from_micros(2);
+                while Instant::now() < work {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        drop(w);
+        return;
+    }
+    let out = util::run_child(
+        "a_stream_that_never_runs_dry_is_reported_as_io_not_as_a_blocking_call",
+        "reader",
+        &[],
+    );
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let id = util::field(&stdout, "id=").expect("the child printed the fiber id");
+    let named = format!("fiber 'reader' (id {id}) has run on worker ");
+    let ours: Vec<_> = warnings(&stderr).into_iter().filter(|l| l.contains(&named)).collect();
+    assert_eq!(ours.len(), 1, "{stdout}\n{stderr}");
+    assert!(ours[0].contains("not a blocking call: it completed "), "{}", ours[0]);
+    assert!(ours[0].contains("IO budget is off (RuntimeBuilder::io_budget(0))"), "{}", ours[0]);
+    assert!(!ours[0].contains("std blocking call"), "{}", ours[0]);
+}
+
 #[test]
 fn a_busy_fiber_that_yields_is_never_reported() {
     if util::is_child("yielder") {

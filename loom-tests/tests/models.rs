@@ -214,3 +214,34 @@ fn a_task_never_misses_the_edge_after_its_eagain() {
 fn broken_task_registration_without_recheck_is_caught() {
     task_readiness_model(Some(Mutation::PdTaskNoRecheck));
 }
+
+/// Race 5 for an async task: a task's read waits (no data ever comes)
+/// while the fd is closed. The close must wake the task's waker as it
+/// wakes fiber waiters, and the task's next poll must fail with
+/// `NotConnected`; a close that forgets the task leaves it parked for good
+/// (loom: "deadlock").
+///
+/// Bound: none — two threads, every interleaving.
+#[test]
+fn the_close_wakes_a_waiting_task() {
+    check(None, || {
+        let pd = Arc::new(PollDesc::default());
+        pd.open();
+        let closer = {
+            let pd = pd.clone();
+            loom::thread::spawn(move || pd.close())
+        };
+        let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
+        let waker = std::task::Waker::from(notify.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let read = loop {
+            match pd.poll_io(Dir::Read, &mut cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true)
+            {
+                std::task::Poll::Ready(read) => break read,
+                std::task::Poll::Pending => notify.0.wait(),
+            }
+        };
+        assert_eq!(read.unwrap_err().kind(), io::ErrorKind::NotConnected);
+        closer.join().unwrap();
+    });
+}

@@ -95,7 +95,7 @@ pub(crate) trait Carrier {
     fn suspend_thread(&self, request: Request);
 
     /// The running fiber spent its IO budget and is about to yield
-    /// ([`spend_io_budget`]): the worker counts it.
+    /// ([`Context::spend_io`]): the worker counts it.
     fn io_budget_spent(&self) {}
 }
 
@@ -119,8 +119,12 @@ pub(crate) struct Context {
     /// The capture request and answer of a fiber dump (`capture.rs`).
     pub(crate) capture: Capture,
     /// IO operations the running fiber may still complete in this run
-    /// without parking ([`spend_io_budget`]).
-    io_left: Cell<u32>,
+    /// without parking ([`spend_io`](Self::spend_io)). An atomic only so
+    /// that the stall watchdog can tell a run that did IO from a CPU loop
+    /// (`sched/stall.rs`): a statistic, never a synchronisation, so std's
+    /// atomic (loom need not explore it); a relaxed load and store cost
+    /// what a `Cell`'s do.
+    io_left: std::sync::atomic::AtomicU32,
     /// What `io_left` starts at in each run (`u32::MAX`: no budget).
     io_budget: Cell<u32>,
 }
@@ -132,7 +136,7 @@ impl Context {
             running: Cell::new(std::ptr::null()),
             unwinding: Cell::new(false),
             capture: Capture::default(),
-            io_left: Cell::new(DEFAULT_IO_BUDGET),
+            io_left: std::sync::atomic::AtomicU32::new(DEFAULT_IO_BUDGET),
             io_budget: Cell::new(DEFAULT_IO_BUDGET),
         }
     }
@@ -150,7 +154,7 @@ impl Context {
     #[inline]
     pub(crate) fn begin_run(&self, fiber: *const StartedFiber) {
         self.running.set(fiber);
-        self.io_left.set(self.io_budget.get());
+        self.io_left.store(self.io_budget.get(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Counts one IO operation (a read, write, send, receive or accept) of
@@ -162,9 +166,9 @@ impl Context {
     /// lost. Call it only on a fiber ([`fiber_context`]).
     #[inline]
     pub(crate) fn spend_io(&self) {
-        let left = self.io_left.get();
+        let left = self.io_left.load(std::sync::atomic::Ordering::Relaxed);
         if left > 1 {
-            self.io_left.set(left - 1);
+            self.io_left.store(left - 1, std::sync::atomic::Ordering::Relaxed);
         } else {
             self.io_budget_spent();
         }
@@ -176,6 +180,19 @@ impl Context {
             carrier_of(self).io_budget_spent();
             self.suspend(Request::Yield);
         }
+    }
+
+    /// The counter behind [`spend_io`](Self::spend_io), for the stall
+    /// watchdog: the running fiber has completed
+    /// [`io_budget`](Self::io_budget) minus its value IO operations in
+    /// this run.
+    pub(crate) fn io_left(&self) -> &std::sync::atomic::AtomicU32 {
+        &self.io_left
+    }
+
+    /// What each run's IO budget starts at (`u32::MAX`: no budget).
+    pub(crate) fn io_budget(&self) -> u32 {
+        self.io_budget.get()
     }
 
     /// The IO budget of each fiber run (0: none, never yield for IO).

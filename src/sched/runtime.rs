@@ -40,7 +40,7 @@ pub(crate) struct RuntimeShared {
     /// Workers spinning before they sleep, and how many may (`spin.rs`).
     pub(crate) spinners: Spinners,
     /// IO operations a fiber completes in one run before it yields (0: no
-    /// limit; `fiber::carrier::spend_io_budget`).
+    /// limit; `fiber::carrier::Context::spend_io`).
     pub(crate) io_budget: u32,
 }
 
@@ -219,6 +219,7 @@ fn worker_main(rt: Arc<RuntimeShared>, index: usize) {
     // Dropped before `worker`: a worker that dies on a bug drops its fibers'
     // tasks without `leave`, so it must retire its run record first.
     let _retire = RetireOnDrop(&worker.shared.run);
+    worker.shared.run.watch_io(&worker.context);
     // On the debugger's list (`debugger.rs`) for as long as it runs.
     debugger::link(&worker);
     let _linked = debugger::Linked(&worker);

@@ -17,6 +17,12 @@
 //!   run shorter than `threshold` never is, and the duration printed is a
 //!   lower bound.
 //!
+//! The warning tells fiberio's own IO apart from a blocking call or a CPU
+//! loop: it reads how many IO operations the run completed without waiting
+//! (the worker context's IO-budget counter, published once per worker) and,
+//! when some did, blames a stream that never runs dry and points at the IO
+//! budget (`RuntimeBuilder::io_budget`) instead.
+//!
 //! Naming the fiber means reading its [`Task`] from another thread, which
 //! must not race with the worker freeing it. The handshake (Dekker's):
 //!
@@ -71,6 +77,14 @@ pub(crate) struct RunRecord {
     task: AtomicUsize,
     /// Set by the watchdog while it reads `task` (module docs).
     inspecting: AtomicBool,
+    /// The worker's IO-budget counter (`Context::io_left`), published once
+    /// as the worker starts; read, like `task`, only while a run is in
+    /// progress, when the worker (and so its context) is alive.
+    /// std's atomics, as the counter's: a statistic for the message, never
+    /// a synchronisation.
+    io_left: std::sync::atomic::AtomicPtr<std::sync::atomic::AtomicU32>,
+    /// What that counter starts at in each run.
+    io_budget: std::sync::atomic::AtomicU32,
 }
 
 impl RunRecord {
@@ -96,6 +110,15 @@ impl RunRecord {
         }
     }
 
+    /// Worker, as it starts: where its context counts the running fiber's
+    /// IO operations ([`Context::io_left`](crate::fiber::carrier::Context::io_left)).
+    /// The context must outlive every run of this record.
+    pub(crate) fn watch_io(&self, context: &crate::fiber::carrier::Context) {
+        self.io_budget.store(context.io_budget(), std::sync::atomic::Ordering::Relaxed);
+        self.io_left
+            .store(std::ptr::from_ref(context.io_left()).cast_mut(), std::sync::atomic::Ordering::Release);
+    }
+
     /// Watchdog (or a fiber dump): the run in progress, 0 if none.
     pub(super) fn sample(&self) -> u64 {
         self.run.load(Acquire)
@@ -111,7 +134,17 @@ impl RunRecord {
             // set, so this address (of run `run` or a later one) belongs
             // to a slot whose retirement waits for `inspecting` to clear.
             let task = unsafe { &*task };
-            RunningFiber { id: task.id(), name: task.name().map(String::from), location: task.location() }
+            let io_left = self.io_left.load(std::sync::atomic::Ordering::Acquire);
+            // SAFETY: published by `watch_io` from the worker's context,
+            // which lives while the worker runs fibers, as run `run` was
+            // after `inspecting` was set (see above).
+            let io_done = unsafe { io_left.as_ref() }.map_or(0, |left| {
+                self.io_budget
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .saturating_sub(left.load(std::sync::atomic::Ordering::Relaxed))
+            });
+            let (id, name, location) = (task.id(), task.name().map(String::from), task.location());
+            RunningFiber { id, name, location, io_done }
         });
         self.inspecting.store(false, Release);
         // The run may have ended while we read: then the address read may
@@ -127,6 +160,9 @@ pub(crate) struct RunningFiber {
     pub(crate) name: Option<String>,
     /// Where it was spawned.
     pub(crate) location: &'static Location<'static>,
+    /// IO operations it completed in this run without waiting (reads,
+    /// writes, accepts that found the socket ready).
+    pub(crate) io_done: u32,
 }
 
 /// Retires a worker's run record when dropped (see `worker_main`).
@@ -243,20 +279,38 @@ impl Watch {
     }
 
     fn message(&self, index: usize, fiber: &RunningFiber, so_far: Duration) -> String {
-        format!(
+        let head = format!(
             "fiberio: fiber '{name}' (id {id}) has run on worker {index} (thread {prefix}-{index}) \
              for at least {ms} ms without yielding or parking (it was spawned at {location}), \
-             holding up that worker's other \
-             fibers: a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
-             loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
-             fiberio::yield_now() in the loop. \
-             (Stall threshold {threshold} ms: FIBERIO_STALL_WARNING_MS or \
-             RuntimeBuilder::stall_threshold; 0 or None turns this warning off.)",
+             holding up that worker's other fibers",
             name = fiber.name.as_deref().unwrap_or("<unnamed>"),
             id = fiber.id,
             location = fiber.location,
             prefix = self.workers,
             ms = so_far.as_millis(),
+        );
+        let why = match (fiber.io_done, self.rt.io_budget) {
+            (0, _) => "a std blocking call (std IO, std::thread::sleep, a std lock) or a long CPU \
+                       loop? Use fiberio's net, fs and sync types or fiberio::unblock, or call \
+                       fiberio::yield_now() in the loop"
+                .to_string(),
+            (done, 0) => format!(
+                "not a blocking call: it completed {done} fiberio IO operations in this run, each \
+                 finding its socket ready (a stream that never runs dry), and this runtime's IO \
+                 budget is off (RuntimeBuilder::io_budget(0)), so it never yields for IO. Set a \
+                 budget (the default is {default})",
+                default = crate::fiber::carrier::DEFAULT_IO_BUDGET,
+            ),
+            (done, budget) => format!(
+                "not a blocking call: it completed {done} fiberio IO operations in this run, each \
+                 finding its socket ready, with long work between them (it yields only after \
+                 {budget}, RuntimeBuilder::io_budget). Lower the budget or call \
+                 fiberio::yield_now() in the loop"
+            ),
+        };
+        format!(
+            "{head}: {why}. (Stall threshold {threshold} ms: FIBERIO_STALL_WARNING_MS or \
+             RuntimeBuilder::stall_threshold; 0 or None turns this warning off.)",
             threshold = self.threshold.as_millis(),
         )
     }
