@@ -61,9 +61,9 @@ fn run(options: &Options) -> io::Result<()> {
 /// worker, as in `examples/simple_server.rs`.
 ///
 /// A fiber never leaves the worker it started on, and a connection's
-/// fiber starts where its acceptor spawned it: one acceptor alone put all
-/// 100 connections of `benches/hyper.sh` on one of two workers (the other
-/// stayed idle). With one acceptor per worker, the connections spread
+/// fiber starts where its acceptor spawned it: under `benches/hyper.sh`,
+/// one acceptor alone left the second of two workers idle (its thread
+/// used no CPU). With one acceptor per worker, the connections spread
 /// over the workers as the acceptors take turns.
 pub fn serve(listener: Arc<TcpListener>, acceptors: usize) {
     let accepting: Vec<_> = (0..acceptors)
