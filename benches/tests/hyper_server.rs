@@ -28,10 +28,7 @@ use hyper_util::rt::TokioIo;
 /// The server on a 2-worker runtime of its own, listening on a free port.
 fn start() -> (fiberio::Runtime, SocketAddr) {
     let rt = util::two_workers();
-    let listener = fiberio::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let workers = rt.workers();
-    rt.spawn(move || server::serve(std::sync::Arc::new(listener), workers));
+    let (addr, _acceptors) = server::spawn_acceptors(&rt, "127.0.0.1:0".parse().unwrap()).unwrap();
     (rt, addr)
 }
 

@@ -17,14 +17,17 @@
 //! `--workers N` fiberio workers (or `HYPER_WORKERS`, else
 //! `FIBERIO_WORKERS`, else one per core). `benches/hyper.sh` measures it
 //! against the same service on tokio (`hyper_tokio.rs`); the test
-//! `benches/tests/hyper_server.rs` runs [`serve`] and checks it with
+//! `benches/tests/hyper_server.rs` runs [`spawn_acceptors`] and checks it with
 //! `curl` and a hyper client.
 
 #[path = "hyper_service.rs"]
 mod service;
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
 
 use fiberio::net::{TcpListener, TcpStream};
 use hyper::server::conn::http1;
@@ -48,32 +51,62 @@ fn run(options: &Options) -> io::Result<()> {
         builder = builder.workers(n);
     }
     let rt = builder.build()?;
-    rt.block_on(|| {
-        let listener = TcpListener::bind(options.addr)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", options.addr)))?;
-        println!("hyper_server: listening on http://{} ({} workers)", listener.local_addr()?, rt.workers());
-        serve(Arc::new(listener), rt.workers());
-        Ok(())
-    })
+    let (bound, acceptors) = spawn_acceptors(&rt, options.addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", options.addr)))?;
+    println!("hyper_server: listening on http://{bound} ({} workers)", rt.workers());
+    for acceptor in acceptors {
+        let _ = acceptor.join();
+    }
+    Ok(())
 }
 
-/// Serves `listener` for ever with `acceptors` accept fibers — one per
-/// worker, as in `examples/simple_server.rs`.
+/// Listens on `addr` with one `SO_REUSEPORT` listener per worker of `rt`,
+/// each served by an accept fiber running [`accept_loop`], one acceptor
+/// per worker; returns the bound address (its port, if `addr` asked for
+/// port 0) and the acceptor fibers.
 ///
 /// A fiber never leaves the worker it started on, and a connection's
-/// fiber starts where its acceptor spawned it: under `benches/hyper.sh`,
-/// one acceptor alone left the second of two workers idle (its thread
-/// used no CPU). With one acceptor per worker, the connections spread
-/// over the workers as the acceptors take turns.
-pub fn serve(listener: Arc<TcpListener>, acceptors: usize) {
-    let accepting: Vec<_> = (0..acceptors)
-        .map(|_| {
-            let listener = listener.clone();
-            fiberio::spawn(move || accept_loop(&listener))
+/// fiber starts on its acceptor's worker, so where the acceptors start
+/// decides the balance. Under `benches/hyper.sh`, one acceptor alone left
+/// the second of two workers idle (its thread used no CPU), and so did, in
+/// some runs, two acceptors simply spawned: a worker stole the second
+/// while the first waited in `accept`, and ran both. So each acceptor
+/// holds its worker until all have started, and has a listener of its
+/// own: the kernel spreads the connections over the listeners.
+pub fn spawn_acceptors(
+    rt: &fiberio::Runtime,
+    addr: SocketAddr,
+) -> io::Result<(SocketAddr, Vec<fiberio::JoinHandle<()>>)> {
+    let first = TcpListener::bind_reuseport(addr)?;
+    let bound = first.local_addr()?;
+    let mut listeners = vec![first];
+    for _ in 1..rt.workers() {
+        listeners.push(TcpListener::bind_reuseport(bound)?);
+    }
+    let (n, started) = (listeners.len(), Arc::new(AtomicUsize::new(0)));
+    let acceptors = listeners
+        .into_iter()
+        .map(|listener| {
+            let started = started.clone();
+            rt.spawn(move || {
+                hold_until_all_started(&started, n);
+                accept_loop(&listener)
+            })
         })
         .collect();
-    for acceptor in accepting {
-        let _ = acceptor.join();
+    Ok((bound, acceptors))
+}
+
+/// Keeps this fiber's worker busy until `n` acceptors have started, or
+/// for at most 100 ms: a worker busy here cannot start another acceptor,
+/// so the others start on other workers (as `tests/util/place.rs` places
+/// fibers). Without it, a worker that stole the second acceptor while the
+/// first waited in `accept` ran both, in some runs.
+fn hold_until_all_started(started: &AtomicUsize, n: usize) {
+    started.fetch_add(1, SeqCst);
+    let give_up = Instant::now() + Duration::from_millis(100);
+    while started.load(SeqCst) < n && Instant::now() < give_up {
+        std::hint::spin_loop();
     }
 }
 
@@ -88,7 +121,7 @@ pub fn accept_loop(listener: &TcpListener) {
             Err(e) => {
                 // Out of file descriptors, say: wait rather than spin.
                 eprintln!("hyper_server: accept: {e}");
-                fiberio::sleep(std::time::Duration::from_millis(100));
+                fiberio::sleep(Duration::from_millis(100));
             }
         }
     }
