@@ -157,6 +157,7 @@ pub(crate) fn link() {
 /// Runs a wait of a hooked call, turning an unwind that would reach the C
 /// boundary — a cancellation, or the forced unwind of a runtime shutting
 /// down — into `ECANCELED` (a cancellation is left pending again).
+#[inline]
 pub(crate) fn guard<T>(f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(res) => res,
