@@ -47,6 +47,18 @@ pub(crate) fn route(fd: c_int) -> Option<HookedFd> {
     }
 }
 
+/// [`route`] for a data call: the adopted socket or FIFO `fd` and its
+/// kind; `None` for fiberio's own socket, an fd only waited on, or one
+/// that cannot be watched. Out of line: the first call on an fd, or a
+/// call the hook leaves to the kernel.
+#[cold]
+#[inline(never)]
+fn route_io(fd: c_int) -> Option<(HookedFd, FdKind)> {
+    let h = route(fd)?;
+    let kind = h.kind.filter(|&k| k != FdKind::Watched)?;
+    Some((h, kind))
+}
+
 /// Classifies `fd`, claimed by `begin_adopt`, and ends the adoption.
 #[cold]
 fn adopt(fd: c_int) {
@@ -144,8 +156,8 @@ pub(crate) trait BlockingCall {
 /// `args` must satisfy the kernel's contract for `C::NR`.
 #[inline(always)]
 pub(crate) unsafe fn blocking_io<C: BlockingCall>(args: [c_long; 6]) -> isize {
+    let [a0, a1, a2, a3, a4, a5] = args;
     if super::on_fiber() && !C::dontwait(&args) {
-        let [a0, a1, a2, a3, a4, a5] = args;
         // SAFETY: the caller's contract.
         return unsafe { fiber_io::<C>(a0, a1, a2, a3, a4, a5) };
     }
@@ -155,7 +167,7 @@ pub(crate) unsafe fn blocking_io<C: BlockingCall>(args: [c_long; 6]) -> isize {
 
 /// The fiber's side of [`blocking_io`]. `extern "C"`, which cannot
 /// unwind (nothing unwinds out of it: `guard`), so that the hooked entry
-/// points reach it with a jump and save no register.
+/// points reach it with a jump.
 ///
 /// # Safety
 ///
@@ -165,9 +177,7 @@ unsafe extern "C" fn fiber_io<C: BlockingCall>(a0: c_long, a1: c_long, a2: c_lon
     // Six arguments in registers, as the program's call passed them.
     let args = [a0, a1, a2, a3, a4, a5];
     let fd = a0 as c_int;
-    // fiberio's own socket, an fd only waited on, or not watchable.
-    let Some((h, kind)) = route(fd).and_then(|h| h.kind.filter(|&k| k != FdKind::Watched).map(|k| (h, k)))
-    else {
+    let Some((h, kind)) = hooked::lookup_io(fd).or_else(|| route_io(fd)) else {
         // SAFETY: the caller's contract.
         return unsafe { raw::libc_call(C::NR, args) };
     };

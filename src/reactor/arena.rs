@@ -32,6 +32,7 @@ fn split(fd: RawFd) -> Option<(usize, usize)> {
 }
 
 /// The descriptor of `fd`, if its chunk exists.
+#[inline]
 pub(crate) fn get(fd: RawFd) -> Option<&'static PollDesc> {
     let (chunk, index) = split(fd)?;
     let base = CHUNKS[chunk].load(Acquire);
