@@ -47,16 +47,15 @@ pub(crate) fn route(fd: c_int) -> Option<HookedFd> {
     }
 }
 
-/// [`route`] for a data call: the adopted socket or FIFO `fd` and its
-/// kind; `None` for fiberio's own socket, an fd only waited on, or one
-/// that cannot be watched. Out of line: the first call on an fd, or a
-/// call the hook leaves to the kernel.
+/// The slow path of a data call's lookup ([`hooked::lookup_io`] found
+/// no adopted socket or FIFO): [`route`], which adopts the fd the first
+/// time; whether the fd now is one (look it up again), else the call is
+/// the kernel's — fiberio's own socket, an fd only waited on, or one that
+/// cannot be watched.
 #[cold]
 #[inline(never)]
-fn route_io(fd: c_int) -> Option<(HookedFd, FdKind)> {
-    let h = route(fd)?;
-    let kind = h.kind.filter(|&k| k != FdKind::Watched)?;
-    Some((h, kind))
+fn adopt_io(fd: c_int) -> bool {
+    route(fd).is_some_and(|h| h.kind.is_some_and(|k| k != FdKind::Watched))
 }
 
 /// Classifies `fd`, claimed by `begin_adopt`, and ends the adoption.
@@ -91,10 +90,17 @@ pub(crate) fn park_io(
     short: impl Fn(&usize) -> bool,
 ) -> io::Result<usize> {
     let pd = h.pd();
-    // A program's non-blocking call is made even when no edge came since
-    // the last `EAGAIN` (the worker may not have polled yet), as libc's.
-    if !pd.token(dir).snapshot().is_ready() && settings::fresh(fd, h).is_nonblocking() {
-        return op();
+    // The settings are read at most once per call, and only when the call
+    // may park (`Some(timeout)`: read, and not non-blocking).
+    let mut timeout = None;
+    if !pd.token(dir).snapshot().is_ready() {
+        // A program's non-blocking call is made even when no edge came
+        // since the last `EAGAIN` (the worker may not have polled yet), as
+        // libc's.
+        if settings::fresh(fd, h).is_nonblocking() {
+            return op();
+        }
+        timeout = Some(pd.timeout(dir));
     }
     // Computed by the first park of the call: most calls do not park.
     let mut deadline = None;
@@ -102,11 +108,12 @@ pub(crate) fn park_io(
         let deadline = match deadline {
             Some(d) => d,
             None => {
-                let pd = settings::fresh(fd, h);
-                if pd.is_nonblocking() {
-                    return Err(raw::err(libc::EAGAIN));
-                }
-                *deadline.insert(self::deadline(pd.timeout(dir)))
+                let timeout = match timeout {
+                    Some(t) => t,
+                    None if settings::fresh(fd, h).is_nonblocking() => return Err(raw::err(libc::EAGAIN)),
+                    None => pd.timeout(dir),
+                };
+                *deadline.insert(self::deadline(timeout))
             }
         };
         h.source().register()?;
@@ -177,9 +184,14 @@ unsafe extern "C" fn fiber_io<C: BlockingCall>(a0: c_long, a1: c_long, a2: c_lon
     // Six arguments in registers, as the program's call passed them.
     let args = [a0, a1, a2, a3, a4, a5];
     let fd = a0 as c_int;
-    let Some((h, kind)) = hooked::lookup_io(fd).or_else(|| route_io(fd)) else {
-        // SAFETY: the caller's contract.
-        return unsafe { raw::libc_call(C::NR, args) };
+    let (h, kind) = loop {
+        if let Some(found) = hooked::lookup_io(fd) {
+            break found;
+        }
+        if !adopt_io(fd) {
+            // SAFETY: the caller's contract.
+            return unsafe { raw::libc_call(C::NR, args) };
+        }
     };
     // SAFETY: the caller's contract.
     let want = unsafe { C::want(&args) };
