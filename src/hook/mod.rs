@@ -102,7 +102,7 @@ extern "C" fn forked() {
 /// Whether a hooked call runs on a fiber (and not in a forked child).
 #[inline]
 pub(crate) fn on_fiber() -> bool {
-    crate::fiber::in_fiber() && !FORKED.load(Relaxed)
+    crate::fiber::carrier::in_fiber_hooked() && !FORKED.load(Relaxed)
 }
 
 /// [`reactor::hooked::release`](crate::reactor::hooked::release), except
