@@ -39,8 +39,9 @@ pub(crate) fn route(fd: c_int) -> Option<HookedFd> {
             Tracked::Pass => return None,
             Tracked::Adopting => std::hint::spin_loop(),
             Tracked::Untracked => match hooked::begin_adopt(fd) {
-                Ok(true) => adopt(fd),
-                Ok(false) => {}
+                // Not an open fd: the kernel's call says so (`EBADF`).
+                Ok(true) if !adopt(fd) => return None,
+                Ok(_) => {}
                 Err(_) => return None, // beyond the fds fiberio tracks
             },
         }
@@ -58,16 +59,20 @@ fn adopt_io(fd: c_int) -> bool {
     route(fd).is_some_and(|h| h.kind.is_some_and(|k| k != FdKind::Watched))
 }
 
-/// Classifies `fd`, claimed by `begin_adopt`, and ends the adoption.
+/// Classifies `fd`, claimed by `begin_adopt`, and ends the adoption;
+/// `false` if `fd` is not an open fd (nothing to remember).
 #[cold]
-fn adopt(fd: c_int) {
+fn adopt(fd: c_int) -> bool {
     match raw::file_kind(fd) {
         Ok(FileKind::Socket { stream }) => hooked::finish_adopt(fd, Some(FdKind::Socket { stream })),
         Ok(FileKind::Fifo) => hooked::finish_adopt(fd, Some(FdKind::Fifo)),
         Ok(FileKind::Other) => hooked::finish_adopt(fd, None),
-        // Not an open fd: nothing to remember.
-        Err(_) => hooked::release(fd),
+        Err(_) => {
+            hooked::release(fd);
+            return false;
+        }
     }
+    true
 }
 
 /// The deadline of a wait of `dir` after `timeout` (a socket timeout),
