@@ -185,7 +185,14 @@ pub(crate) unsafe fn blocking_io<C: BlockingCall>(args: [c_long; 6]) -> isize {
 ///
 /// As [`blocking_io`].
 #[inline(never)]
-unsafe extern "C" fn fiber_io<C: BlockingCall>(a0: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long) -> isize {
+unsafe extern "C" fn fiber_io<C: BlockingCall>(
+    a0: c_long,
+    a1: c_long,
+    a2: c_long,
+    a3: c_long,
+    a4: c_long,
+    a5: c_long,
+) -> isize {
     // Six arguments in registers, as the program's call passed them.
     let args = [a0, a1, a2, a3, a4, a5];
     let fd = a0 as c_int;

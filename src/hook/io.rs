@@ -191,7 +191,8 @@ pub(crate) unsafe extern "C" fn recvfrom(
     addr: *mut libc::sockaddr,
     addrlen: *mut libc::socklen_t,
 ) -> isize {
-    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
+    let args =
+        [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
     // SAFETY: the caller's contract.
     unsafe { blocking_io::<SocketCall<{ nr::RECVFROM }, 3>>(args) }
 }
@@ -236,7 +237,8 @@ pub(crate) unsafe extern "C" fn sendto(
     addr: *const libc::sockaddr,
     addrlen: libc::socklen_t,
 ) -> isize {
-    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
+    let args =
+        [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
     // SAFETY: the caller's contract.
     unsafe { blocking_io::<SocketCall<{ nr::SENDTO }, 3>>(args) }
 }

@@ -99,7 +99,11 @@ unsafe fn syscall6(nr: c_long, a: [c_long; 6]) -> c_long {
     {
         // SAFETY: the caller upholds the system call's contract.
         let res = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
-        if res < 0 { -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as c_long) } else { res }
+        if res < 0 {
+            -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as c_long)
+        } else {
+            res
+        }
     }
 }
 
