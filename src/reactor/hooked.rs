@@ -145,7 +145,7 @@ pub(crate) fn lookup(fd: RawFd) -> Tracked {
 /// other state answers `None`, for [`lookup`] to tell apart).
 #[inline]
 pub(crate) fn lookup_io(fd: RawFd) -> Option<(HookedFd, FdKind)> {
-    let pd = arena::get(fd)?;
+    let pd = arena::get_inlined(fd)?;
     let kind = match pd.hook.load(Acquire) {
         SOCKET_STREAM => FdKind::Socket { stream: true },
         SOCKET => FdKind::Socket { stream: false },
