@@ -1,10 +1,11 @@
 //! The interposed data calls: `read`, `write`, `readv`, `writev`, `recv`,
 //! `recvfrom`, `recvmsg`, `send`, `sendto`, `sendmsg`.
 //!
-//! Each gives [`blocking_io`] its system call as the program made it and
-//! its non-blocking form — `MSG_DONTWAIT` added on a socket (`read`
-//! becomes `recvfrom`, `readv` `recvmsg`), `RWF_NOWAIT` on a pipe
-//! (`preadv2`) — and `blocking_io` picks: the first off a fiber, the
+//! Each is a unit type implementing [`BlockingCall`] — its system call as
+//! the program made it and its non-blocking form: `MSG_DONTWAIT` added on
+//! a socket (`read` becomes `recvfrom`, `readv` `recvmsg`), `RWF_NOWAIT`
+//! on a pipe (`preadv2`) — and an entry point that hands its six
+//! arguments to [`blocking_io`], which picks: the first off a fiber, the
 //! second, parking the fiber on `EAGAIN`, on a fiber. A call the program
 //! made non-blocking (`MSG_DONTWAIT`, or its own `O_NONBLOCK`) answers as
 //! libc's.

@@ -10,10 +10,14 @@
 //! static linker resolves every reference to those names in the
 //! executable's own code — std's, every crate's, fiberio's — to these
 //! definitions before it looks at `libc.so`, as libco does in C. Each one
-//! asks, with one thread-local read, whether it runs on a fiber:
+//! asks, with one thread-local read, whether it runs on a fiber (a load
+//! without a call, `sys::carrier_word`, so the entry point saves no
+//! register), before anything else:
 //!
 //! - off a fiber (a plain thread, the helper pool, `main` before a runtime
-//!   exists) it is libc's call, made as a raw system call (`sys::raw`);
+//!   exists) it is libc's call, made as a raw system call (`sys::raw`) —
+//!   fewer instructions than glibc's wrapper, which in a process with
+//!   threads also enters and leaves a cancellation point;
 //! - on a fiber, on a socket or pipe, the call is made non-blocking by
 //!   itself — `MSG_DONTWAIT`, `RWF_NOWAIT` — and on `EAGAIN` the fiber
 //!   parks in the fd's IO loop, the one `fiberio::net` runs, until the
