@@ -117,3 +117,20 @@ fn a_cancelled_fiber_sees_ecanceled_then_unwinds_at_its_next_blocking_point() {
     assert_eq!(rx.recv().unwrap(), Some(libc::ECANCELED));
     assert!(h.join().unwrap_err().is::<fiberio::Cancelled>());
 }
+
+#[test]
+fn a_call_on_an_fd_that_is_not_open_fails_with_ebadf_on_a_fiber() {
+    let _w = util::Watchdog::new("a_call_on_an_fd_that_is_not_open", 60);
+    // A number far above what this test process opens, closed (and never
+    // seen by the hook).
+    let number = 4000;
+    let (res, _) = util::on_one_worker(1, move |_| {
+        // SAFETY: F_GETFD takes no argument; it only asks whether `number` is open.
+        assert_eq!(unsafe { libc::fcntl(number, libc::F_GETFD) }, -1, "fd {number} is closed");
+        let mut buf = [0u8; 1];
+        // SAFETY: a valid buffer; `number` is closed, which read(2) reports.
+        let n = unsafe { libc::read(number, buf.as_mut_ptr().cast(), 1) };
+        (n, std::io::Error::last_os_error().raw_os_error())
+    });
+    assert_eq!(res, vec![(-1, Some(libc::EBADF))]);
+}

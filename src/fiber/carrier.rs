@@ -291,6 +291,8 @@ pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, context: &Context, f: impl
                 return;
             }
             CONTEXT.with(|c| c.set(std::ptr::null()));
+            #[cfg(feature = "hook")]
+            crate::sys::carrier_word::set(std::ptr::null());
             self.0.carrier.set(None);
             self.0.running.set(std::ptr::null());
         }
@@ -301,6 +303,8 @@ pub(crate) fn enter_carrier<R>(carrier: &dyn Carrier, context: &Context, f: impl
     let ptr: *const (dyn Carrier + 'static) = unsafe { std::mem::transmute(carrier) };
     context.carrier.set(Some(ptr));
     CONTEXT.with(|c| c.set(context));
+    #[cfg(feature = "hook")]
+    crate::sys::carrier_word::set((context as *const Context).cast());
     let _reset = Reset(context);
     f()
 }
@@ -330,6 +334,19 @@ fn carrier_of(ctx: &Context) -> &dyn Carrier {
 #[inline]
 pub(crate) fn in_fiber() -> bool {
     context().is_some_and(|ctx| !ctx.running.get().is_null())
+}
+
+/// [`in_fiber`] for the libc hook's entry points: the same answer, from
+/// the copy of this thread's context pointer in `sys::carrier_word`,
+/// which is read without a call — so a hooked call off a fiber costs one
+/// load and a test before the system call, and saves no register.
+#[cfg(feature = "hook")]
+#[inline(always)]
+pub(crate) fn in_fiber_hooked() -> bool {
+    let ctx = crate::sys::carrier_word::get().cast::<Context>();
+    // SAFETY: as in `context`: the word is non-null only inside
+    // `enter_carrier`, which sets and clears it with `CONTEXT`.
+    unsafe { ctx.as_ref() }.is_some_and(|ctx| !ctx.running.get().is_null())
 }
 
 /// Runs `f` with the running fiber's task; `None` off a fiber.

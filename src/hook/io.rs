@@ -1,10 +1,11 @@
 //! The interposed data calls: `read`, `write`, `readv`, `writev`, `recv`,
 //! `recvfrom`, `recvmsg`, `send`, `sendto`, `sendmsg`.
 //!
-//! Each gives [`blocking_io`] its system call as the program made it and
-//! its non-blocking form — `MSG_DONTWAIT` added on a socket (`read`
-//! becomes `recvfrom`, `readv` `recvmsg`), `RWF_NOWAIT` on a pipe
-//! (`preadv2`) — and `blocking_io` picks: the first off a fiber, the
+//! Each is a unit type implementing [`BlockingCall`] — its system call as
+//! the program made it and its non-blocking form: `MSG_DONTWAIT` added on
+//! a socket (`read` becomes `recvfrom`, `readv` `recvmsg`), `RWF_NOWAIT`
+//! on a pipe (`preadv2`) — and an entry point that hands its six
+//! arguments to [`blocking_io`], which picks: the first off a fiber, the
 //! second, parking the fiber on `EAGAIN`, on a fiber. A call the program
 //! made non-blocking (`MSG_DONTWAIT`, or its own `O_NONBLOCK`) answers as
 //! libc's.
@@ -19,19 +20,15 @@
 //! buffers on it stay valid while it waits.
 
 use std::ffi::{c_int, c_long, c_void};
+use std::io;
 
-use super::fd::blocking_io;
+use super::fd::{BlockingCall, blocking_io};
 use crate::reactor::Dir;
 use crate::reactor::hooked::FdKind;
 use crate::sys::raw::{self, nr};
 
 /// `MSG_DONTWAIT` as a system call argument.
 const DONTWAIT: c_long = libc::MSG_DONTWAIT as c_long;
-
-/// The program's `flags`, with `MSG_DONTWAIT` for the non-blocking form.
-fn with_dontwait(flags: c_int, mode: Option<FdKind>) -> c_long {
-    if mode.is_some() { (flags | libc::MSG_DONTWAIT) as c_long } else { flags as c_long }
-}
 
 /// Total length of an `iovec` array (for the "short transfer" check).
 ///
@@ -46,6 +43,82 @@ unsafe fn iov_len(iov: *const libc::iovec, n: c_int) -> usize {
     unsafe { std::slice::from_raw_parts(iov, n as usize) }.iter().map(|v| v.iov_len).sum()
 }
 
+/// `read` (`WRITE` false) or `write`: `recvfrom`/`sendto` with
+/// `MSG_DONTWAIT` on a socket, `preadv2`/`pwritev2` with `RWF_NOWAIT` on a
+/// pipe.
+struct ReadWrite<const WRITE: bool>;
+
+impl<const WRITE: bool> BlockingCall for ReadWrite<WRITE> {
+    const NR: c_long = if WRITE { nr::WRITE } else { nr::READ };
+    const DIR: Dir = if WRITE { Dir::Write } else { Dir::Read };
+    unsafe fn want(a: &[c_long; 6]) -> usize {
+        a[2] as usize
+    }
+    unsafe fn nowait(kind: FdKind, a: &[c_long; 6]) -> io::Result<usize> {
+        let sock_nr = if WRITE { nr::SENDTO } else { nr::RECVFROM };
+        // SAFETY: the caller's contract: `a` is the program's `read`/`write`,
+        // the same transfer (`iov` describes its buffer).
+        unsafe {
+            match kind {
+                FdKind::Socket { .. } => raw::call(sock_nr, [a[0], a[1], a[2], DONTWAIT, 0, 0]),
+                _ => {
+                    let iov = libc::iovec { iov_base: a[1] as *mut c_void, iov_len: a[2] as usize };
+                    raw::rw_nowait(WRITE, a[0] as c_int, &iov, 1)
+                }
+            }
+        }
+    }
+}
+
+/// `readv` (`WRITE` false) or `writev`: `recvmsg`/`sendmsg` with
+/// `MSG_DONTWAIT` on a socket, `preadv2`/`pwritev2` with `RWF_NOWAIT` on a
+/// pipe.
+struct Vectored<const WRITE: bool>;
+
+impl<const WRITE: bool> BlockingCall for Vectored<WRITE> {
+    const NR: c_long = if WRITE { nr::WRITEV } else { nr::READV };
+    const DIR: Dir = if WRITE { Dir::Write } else { Dir::Read };
+    unsafe fn want(a: &[c_long; 6]) -> usize {
+        // SAFETY: the caller's contract: `iovcnt` iovecs at `iov`.
+        unsafe { iov_len(a[1] as *const libc::iovec, a[2] as c_int) }
+    }
+    unsafe fn nowait(kind: FdKind, a: &[c_long; 6]) -> io::Result<usize> {
+        let (fd, iov, cnt) = (a[0] as c_int, a[1] as *const libc::iovec, a[2] as c_int);
+        // SAFETY: the caller's contract: the same transfer.
+        unsafe {
+            match kind {
+                FdKind::Socket { .. } => raw::msg_nowait(WRITE, fd, iov, cnt),
+                _ => raw::rw_nowait(WRITE, fd, iov, cnt),
+            }
+        }
+    }
+}
+
+/// A socket call whose flags are argument `FLAGS`: `recvfrom` (`NR`, and
+/// `FLAGS` 3), `recvmsg` (2), `sendto` (3), `sendmsg` (2); with
+/// `MSG_DONTWAIT` added on a fiber.
+struct SocketCall<const NR: c_long, const FLAGS: usize>;
+
+impl<const NR: c_long, const FLAGS: usize> BlockingCall for SocketCall<NR, FLAGS> {
+    const NR: c_long = NR;
+    const DIR: Dir = if NR == nr::RECVFROM || NR == nr::RECVMSG { Dir::Read } else { Dir::Write };
+    fn dontwait(a: &[c_long; 6]) -> bool {
+        a[FLAGS] & DONTWAIT != 0
+    }
+    unsafe fn want(a: &[c_long; 6]) -> usize {
+        // A message call's length is in its header: no short-transfer
+        // check; a peek leaves the data queued: it never uses up the
+        // readiness.
+        if FLAGS != 3 || a[3] & libc::MSG_PEEK as c_long != 0 { 0 } else { a[2] as usize }
+    }
+    unsafe fn nowait(_: FdKind, a: &[c_long; 6]) -> io::Result<usize> {
+        let mut a = *a;
+        a[FLAGS] |= DONTWAIT;
+        // SAFETY: the caller's contract, with `MSG_DONTWAIT` added.
+        unsafe { raw::call(NR, a) }
+    }
+}
+
 /// `read(2)`, parking only the fiber on a blocking socket or pipe.
 ///
 /// # Safety
@@ -53,18 +126,8 @@ unsafe fn iov_len(iov: *const libc::iovec, n: c_int) -> usize {
 /// `buf` must be valid for writes of `count` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize {
-    let iov = libc::iovec { iov_base: buf, iov_len: count };
-    blocking_io(fd, Dir::Read, false, count, |mode| {
-        let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
-        // SAFETY: the caller's contract; `iov` describes `buf`.
-        unsafe {
-            match mode {
-                None | Some(FdKind::Watched) => raw::call(nr::READ, [fd, b, n, 0, 0, 0]),
-                Some(FdKind::Socket { .. }) => raw::call(nr::RECVFROM, [fd, b, n, DONTWAIT, 0, 0]),
-                Some(FdKind::Fifo) => raw::rw_nowait(false, fd as c_int, &iov, 1),
-            }
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<ReadWrite<false>>([fd as c_long, buf as c_long, count as c_long, 0, 0, 0]) }
 }
 
 /// `write(2)`, parking only the fiber on a blocking socket or pipe.
@@ -74,18 +137,8 @@ pub(crate) unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, count: usize) 
 /// `buf` must be valid for reads of `count` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: usize) -> isize {
-    let iov = libc::iovec { iov_base: buf as *mut c_void, iov_len: count };
-    blocking_io(fd, Dir::Write, false, count, |mode| {
-        let (fd, b, n) = (fd as c_long, buf as c_long, count as c_long);
-        // SAFETY: the caller's contract; `iov` describes `buf`.
-        unsafe {
-            match mode {
-                None | Some(FdKind::Watched) => raw::call(nr::WRITE, [fd, b, n, 0, 0, 0]),
-                Some(FdKind::Socket { .. }) => raw::call(nr::SENDTO, [fd, b, n, DONTWAIT, 0, 0]),
-                Some(FdKind::Fifo) => raw::rw_nowait(true, fd as c_int, &iov, 1),
-            }
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<ReadWrite<true>>([fd as c_long, buf as c_long, count as c_long, 0, 0, 0]) }
 }
 
 /// `readv(2)`, parking only the fiber on a blocking socket or pipe.
@@ -97,19 +150,7 @@ pub(crate) unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: usiz
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
     // SAFETY: the caller's contract.
-    let want = unsafe { iov_len(iov, iovcnt) };
-    blocking_io(fd, Dir::Read, false, want, |mode| {
-        // SAFETY: the caller's contract.
-        unsafe {
-            match mode {
-                None | Some(FdKind::Watched) => {
-                    raw::call(nr::READV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
-                }
-                Some(FdKind::Socket { .. }) => raw::msg_nowait(false, fd, iov, iovcnt),
-                Some(FdKind::Fifo) => raw::rw_nowait(false, fd, iov, iovcnt),
-            }
-        }
-    })
+    unsafe { blocking_io::<Vectored<false>>([fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0]) }
 }
 
 /// `writev(2)`, parking only the fiber on a blocking socket or pipe.
@@ -121,19 +162,7 @@ pub(crate) unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, iovcnt
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
     // SAFETY: the caller's contract.
-    let want = unsafe { iov_len(iov, iovcnt) };
-    blocking_io(fd, Dir::Write, false, want, |mode| {
-        // SAFETY: the caller's contract.
-        unsafe {
-            match mode {
-                None | Some(FdKind::Watched) => {
-                    raw::call(nr::WRITEV, [fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0])
-                }
-                Some(FdKind::Socket { .. }) => raw::msg_nowait(true, fd, iov, iovcnt),
-                Some(FdKind::Fifo) => raw::rw_nowait(true, fd, iov, iovcnt),
-            }
-        }
-    })
+    unsafe { blocking_io::<Vectored<true>>([fd as c_long, iov as c_long, iovcnt as c_long, 0, 0, 0]) }
 }
 
 /// `recv(2)`, parking only the fiber on a blocking socket.
@@ -143,8 +172,9 @@ pub(crate) unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcn
 /// `buf` must be valid for writes of `len` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize {
-    // SAFETY: the same contract, with no address asked for.
-    unsafe { recvfrom(fd, buf, len, flags, std::ptr::null_mut(), std::ptr::null_mut()) }
+    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, 0, 0];
+    // SAFETY: the caller's contract: `recvfrom` with no address asked for.
+    unsafe { blocking_io::<SocketCall<{ nr::RECVFROM }, 3>>(args) }
 }
 
 /// `recvfrom(2)`, parking only the fiber on a blocking socket.
@@ -162,15 +192,10 @@ pub(crate) unsafe extern "C" fn recvfrom(
     addr: *mut libc::sockaddr,
     addrlen: *mut libc::socklen_t,
 ) -> isize {
-    let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    // A peek leaves the data queued: it never uses up the readiness.
-    let want = if flags & libc::MSG_PEEK != 0 { 0 } else { len };
-    blocking_io(fd, Dir::Read, dontwait, want, |mode| {
-        let flags = with_dontwait(flags, mode);
-        let args = [fd as c_long, buf as c_long, len as c_long, flags, addr as c_long, addrlen as c_long];
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::RECVFROM, args) }
-    })
+    let args =
+        [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<SocketCall<{ nr::RECVFROM }, 3>>(args) }
 }
 
 /// `recvmsg(2)`, parking only the fiber on a blocking socket.
@@ -181,12 +206,9 @@ pub(crate) unsafe extern "C" fn recvfrom(
 /// (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
-    let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    blocking_io(fd, Dir::Read, dontwait, 0, |mode| {
-        let flags = with_dontwait(flags, mode);
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::RECVMSG, [fd as c_long, msg as c_long, flags, 0, 0, 0]) }
-    })
+    let args = [fd as c_long, msg as c_long, flags as c_long, 0, 0, 0];
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<SocketCall<{ nr::RECVMSG }, 2>>(args) }
 }
 
 /// `send(2)`, parking only the fiber on a blocking socket.
@@ -196,8 +218,9 @@ pub(crate) unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags
 /// `buf` must be valid for reads of `len` bytes (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize {
-    // SAFETY: the same contract, with no address given.
-    unsafe { sendto(fd, buf, len, flags, std::ptr::null(), 0) }
+    let args = [fd as c_long, buf as c_long, len as c_long, flags as c_long, 0, 0];
+    // SAFETY: the caller's contract: `sendto` with no address given.
+    unsafe { blocking_io::<SocketCall<{ nr::SENDTO }, 3>>(args) }
 }
 
 /// `sendto(2)`, parking only the fiber on a blocking socket.
@@ -215,13 +238,10 @@ pub(crate) unsafe extern "C" fn sendto(
     addr: *const libc::sockaddr,
     addrlen: libc::socklen_t,
 ) -> isize {
-    let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    blocking_io(fd, Dir::Write, dontwait, len, |mode| {
-        let flags = with_dontwait(flags, mode);
-        let args = [fd as c_long, buf as c_long, len as c_long, flags, addr as c_long, addrlen as c_long];
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::SENDTO, args) }
-    })
+    let args =
+        [fd as c_long, buf as c_long, len as c_long, flags as c_long, addr as c_long, addrlen as c_long];
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<SocketCall<{ nr::SENDTO }, 3>>(args) }
 }
 
 /// `sendmsg(2)`, parking only the fiber on a blocking socket.
@@ -232,10 +252,7 @@ pub(crate) unsafe extern "C" fn sendto(
 /// (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
-    let dontwait = flags & libc::MSG_DONTWAIT != 0;
-    blocking_io(fd, Dir::Write, dontwait, 0, |mode| {
-        let flags = with_dontwait(flags, mode);
-        // SAFETY: the caller's contract.
-        unsafe { raw::call(nr::SENDMSG, [fd as c_long, msg as c_long, flags, 0, 0, 0]) }
-    })
+    let args = [fd as c_long, msg as c_long, flags as c_long, 0, 0, 0];
+    // SAFETY: the caller's contract.
+    unsafe { blocking_io::<SocketCall<{ nr::SENDMSG }, 2>>(args) }
 }

@@ -10,10 +10,14 @@
 //! static linker resolves every reference to those names in the
 //! executable's own code — std's, every crate's, fiberio's — to these
 //! definitions before it looks at `libc.so`, as libco does in C. Each one
-//! asks, with one thread-local read, whether it runs on a fiber:
+//! asks, with one thread-local read, whether it runs on a fiber (a load
+//! without a call, `sys::carrier_word`, so the entry point saves no
+//! register), before anything else:
 //!
 //! - off a fiber (a plain thread, the helper pool, `main` before a runtime
-//!   exists) it is libc's call, made as a raw system call (`sys::raw`);
+//!   exists) it is libc's call, made as a raw system call (`sys::raw`) —
+//!   fewer instructions than glibc's wrapper, which in a process with
+//!   threads also enters and leaves a cancellation point;
 //! - on a fiber, on a socket or pipe, the call is made non-blocking by
 //!   itself — `MSG_DONTWAIT`, `RWF_NOWAIT` — and on `EAGAIN` the fiber
 //!   parks in the fd's IO loop, the one `fiberio::net` runs, until the
@@ -102,7 +106,7 @@ extern "C" fn forked() {
 /// Whether a hooked call runs on a fiber (and not in a forked child).
 #[inline]
 pub(crate) fn on_fiber() -> bool {
-    crate::fiber::in_fiber() && !FORKED.load(Relaxed)
+    crate::fiber::carrier::in_fiber_hooked() && !FORKED.load(Relaxed)
 }
 
 /// [`reactor::hooked::release`](crate::reactor::hooked::release), except
@@ -157,6 +161,7 @@ pub(crate) fn link() {
 /// Runs a wait of a hooked call, turning an unwind that would reach the C
 /// boundary — a cancellation, or the forced unwind of a runtime shutting
 /// down — into `ECANCELED` (a cancellation is left pending again).
+#[inline]
 pub(crate) fn guard<T>(f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(res) => res,

@@ -20,11 +20,11 @@
 //! and pass it on unchanged.
 
 use std::ffi::{c_int, c_long, c_ulong, c_void};
-use std::time::Duration;
 
 use crate::loom::static_atomic::{AtomicU64, Ordering::*};
 use crate::reactor::Dir;
 use crate::reactor::hooked::{FdKind, HookedFd};
+use crate::reactor::poll_desc::PollDesc;
 use crate::sys::raw::{self, nr};
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
@@ -40,33 +40,26 @@ fn changed() {
     EPOCH.fetch_add(1, AcqRel);
 }
 
-/// The settings of an adopted fd a park obeys.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings {
-    /// The program's own `O_NONBLOCK`.
-    pub(crate) nonblocking: bool,
-    /// `SO_RCVTIMEO`, `SO_SNDTIMEO` (sockets).
-    pub(crate) timeouts: [Option<Duration>; 2],
-}
-
-impl Settings {
-    /// The timeout of `dir`.
-    pub(crate) fn timeout(&self, dir: Dir) -> Option<Duration> {
-        self.timeouts[dir as usize]
-    }
-}
-
-/// `h`'s settings: cached, or read from the kernel if any setting of any
-/// fd changed since they were cached.
-pub(crate) fn of(fd: c_int, h: &HookedFd) -> Settings {
+/// `h`'s poll descriptor, its cached settings — `is_nonblocking`, the
+/// program's own `O_NONBLOCK`, and `timeout(dir)`, `SO_RCVTIMEO` /
+/// `SO_SNDTIMEO` — up to date: two loads and a compare when no setting
+/// of any fd changed since they were read, else read from the kernel.
+#[inline]
+pub(crate) fn fresh(fd: c_int, h: &HookedFd) -> &'static PollDesc {
     let pd = h.pd();
     let epoch = EPOCH.load(Acquire);
-    if pd.hook_epoch.load(Acquire) == epoch {
-        return Settings {
-            nonblocking: pd.is_nonblocking(),
-            timeouts: [pd.timeout(Dir::Read), pd.timeout(Dir::Write)],
-        };
+    if pd.hook_epoch.load(Acquire) != epoch {
+        reload(fd, h, epoch);
     }
+    pd
+}
+
+/// Reads `h`'s settings from the kernel into its poll descriptor, and
+/// stamps them with `epoch` (loaded before the reads).
+#[cold]
+#[inline(never)]
+fn reload(fd: c_int, h: &HookedFd, epoch: u64) {
+    let pd = h.pd();
     let nonblocking =
         raw::fcntl(fd, libc::F_GETFL, 0).is_ok_and(|flags| flags as c_int & libc::O_NONBLOCK != 0);
     let timeouts = if matches!(h.kind, Some(FdKind::Socket { .. })) {
@@ -77,9 +70,9 @@ pub(crate) fn of(fd: c_int, h: &HookedFd) -> Settings {
     pd.set_nonblocking(nonblocking);
     pd.set_timeout(Dir::Read, timeouts[0]);
     pd.set_timeout(Dir::Write, timeouts[1]);
-    // A bump since the load above leaves this stale stamp behind: read again.
+    // A bump since the load of `epoch` leaves this stale stamp behind:
+    // the next call reads again.
     pd.hook_epoch.store(epoch, Release);
-    Settings { nonblocking, timeouts }
 }
 
 /// `fcntl(2)`, noting a change of file status flags (`F_SETFL`).

@@ -139,7 +139,7 @@ pub(crate) unsafe extern "C" fn connect(
     });
     let res = match res {
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-            let deadline = deadline(settings::of(fd, &h).timeout(Dir::Write));
+            let deadline = deadline(settings::fresh(fd, &h).timeout(Dir::Write));
             let done = || raw::connect_result(fd).map(|()| 0);
             guard(|| h.source().run(Dir::Write, deadline, done, |_| false)).map_err(|e| {
                 if e.raw_os_error().is_none() && e.kind() == io::ErrorKind::WouldBlock {
@@ -165,7 +165,7 @@ pub(crate) unsafe extern "C" fn connect(
 pub(crate) unsafe extern "C" fn close(fd: c_int) -> c_int {
     super::release(fd);
     // SAFETY: integer argument only.
-    raw::ret(unsafe { raw::call(nr::CLOSE, [fd as c_long, 0, 0, 0, 0, 0]) }) as c_int
+    unsafe { raw::libc_call(nr::CLOSE, [fd as c_long, 0, 0, 0, 0, 0]) as c_int }
 }
 
 /// `dup(2)`.

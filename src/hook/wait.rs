@@ -144,7 +144,7 @@ unsafe fn poll_fiber(fds: *mut libc::pollfd, nfds: libc::nfds_t, deadline: Optio
 /// `fds` must point at `nfds` valid, writable `pollfd`s (libc's contract).
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "C" fn poll(fds: *mut libc::pollfd, nfds: libc::nfds_t, timeout: c_int) -> c_int {
-    if timeout != 0 && super::on_fiber() {
+    if super::on_fiber() && timeout != 0 {
         // SAFETY: the caller's contract.
         if let Some(n) = unsafe { poll_fiber(fds, nfds, ms_deadline(timeout)) } {
             return n;
@@ -266,7 +266,7 @@ pub(crate) unsafe extern "C" fn nanosleep(req: *const libc::timespec, rem: *mut 
         };
     }
     // SAFETY: the caller's contract.
-    raw::ret(unsafe { raw::call(nr::NANOSLEEP, [req as c_long, rem as c_long, 0, 0, 0, 0]) }) as c_int
+    unsafe { raw::libc_call(nr::NANOSLEEP, [req as c_long, rem as c_long, 0, 0, 0, 0]) as c_int }
 }
 
 /// Sleeps the fiber (a cancellation cuts it short: see the module docs

@@ -33,6 +33,14 @@ fn split(fd: RawFd) -> Option<(usize, usize)> {
 
 /// The descriptor of `fd`, if its chunk exists.
 pub(crate) fn get(fd: RawFd) -> Option<&'static PollDesc> {
+    get_inlined(fd)
+}
+
+/// [`get`], always inlined: for the libc hook's lookup on every hooked
+/// call (`reactor::hooked`), without changing what the compiler makes of
+/// the other callers.
+#[inline(always)]
+pub(crate) fn get_inlined(fd: RawFd) -> Option<&'static PollDesc> {
     let (chunk, index) = split(fd)?;
     let base = CHUNKS[chunk].load(Acquire);
     // SAFETY: a non-null chunk pointer points to CHUNK initialised

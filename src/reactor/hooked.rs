@@ -140,6 +140,21 @@ pub(crate) fn lookup(fd: RawFd) -> Tracked {
     }
 }
 
+/// `fd` if the hook adopted it as a socket or FIFO, with its kind: the
+/// lookup of every hooked data call on a fiber (one indexed load; any
+/// other state answers `None`, for [`lookup`] to tell apart).
+#[inline]
+pub(crate) fn lookup_io(fd: RawFd) -> Option<(HookedFd, FdKind)> {
+    let pd = arena::get_inlined(fd)?;
+    let kind = match pd.hook.load(Acquire) {
+        SOCKET_STREAM => FdKind::Socket { stream: true },
+        SOCKET => FdKind::Socket { stream: false },
+        FIFO => FdKind::Fifo,
+        _ => return None,
+    };
+    Some((view(fd, pd, Some(kind)), kind))
+}
+
 /// `fd` if the hook adopted it or fiberio owns it: what `poll` can wait on.
 pub(crate) fn watchable(fd: RawFd) -> Option<HookedFd> {
     let pd = arena::get(fd)?;

@@ -162,7 +162,7 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's current poller; `None` off a worker.
-#[inline]
+#[inline(always)]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Poller>) -> R) -> Option<R> {
     let ptr = CURRENT.with(Cell::get);
     // SAFETY: non-null only inside `Poller::enter`, whose borrow of the

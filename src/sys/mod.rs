@@ -37,6 +37,8 @@ pub(crate) fn interrupted(e: &std::io::Error) -> bool {
     }
 }
 
+#[cfg(feature = "hook")]
+pub(crate) mod carrier_word;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod fd;

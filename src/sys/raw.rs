@@ -20,16 +20,62 @@ use std::io;
 /// a negative kernel result becomes the OS error (and nothing touches
 /// `errno`: [`ret`] sets it at the hook's C boundary).
 ///
-/// On x86_64 this is the `syscall` instruction itself (glibc's variadic
-/// `syscall()` costs a dozen instructions more per call, on every hooked
-/// call of every thread); elsewhere glibc's `syscall()`.
-///
 /// # Safety
 ///
 /// The arguments must satisfy the kernel's contract for `nr` (valid
 /// pointers of the right length, an fd the caller may use).
 #[inline]
 pub(crate) unsafe fn call(nr: c_long, a: [c_long; 6]) -> io::Result<usize> {
+    // SAFETY: the caller upholds the call's contract.
+    let res = unsafe { syscall6(nr, a) };
+    if is_error(res) { Err(io::Error::from_raw_os_error(-res as c_int)) } else { Ok(res as usize) }
+}
+
+/// Makes a system call as libc's wrapper of it does: the result, or `-1`
+/// with `errno` set. The path of every hooked call off a fiber, so it
+/// builds no `io::Error`.
+///
+/// # Safety
+///
+/// As [`call`].
+#[inline]
+pub(crate) unsafe fn libc_call(nr: c_long, a: [c_long; 6]) -> isize {
+    // SAFETY: the caller upholds the call's contract.
+    let res = unsafe { syscall6(nr, a) };
+    if is_error(res) {
+        return failed(res);
+    }
+    res as isize
+}
+
+/// `-1` with `errno` set from the kernel's `-errno` `res` (out of line:
+/// [`libc_call`]'s success path saves no register for it).
+#[cold]
+#[inline(never)]
+fn failed(res: c_long) -> isize {
+    set_errno(-res as c_int);
+    -1
+}
+
+/// Whether a raw system call result is an error: -4095..-1 are `-errno`
+/// (the kernel's convention).
+#[inline(always)]
+fn is_error(res: c_long) -> bool {
+    (-4095..0).contains(&res)
+}
+
+/// The system call `nr`: its result, or `-errno` (the kernel's
+/// convention, also off x86_64).
+///
+/// On x86_64 this is the `syscall` instruction itself (glibc's variadic
+/// `syscall()` costs a dozen instructions more per call, on every hooked
+/// call of every thread); elsewhere glibc's `syscall()`.
+///
+/// # Safety
+///
+/// As [`call`].
+#[inline(always)]
+unsafe fn syscall6(nr: c_long, a: [c_long; 6]) -> c_long {
     #[cfg(target_arch = "x86_64")]
     {
         let res: c_long;
@@ -47,18 +93,17 @@ pub(crate) unsafe fn call(nr: c_long, a: [c_long; 6]) -> io::Result<usize> {
                 options(nostack, preserves_flags)
             );
         }
-        // -4095..-1 are errors (the kernel's convention).
-        if (-4095..0).contains(&res) {
-            Err(io::Error::from_raw_os_error(-res as c_int))
-        } else {
-            Ok(res as usize)
-        }
+        res
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         // SAFETY: the caller upholds the system call's contract.
         let res = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
-        if res < 0 { Err(io::Error::last_os_error()) } else { Ok(res as usize) }
+        if res < 0 {
+            -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as c_long)
+        } else {
+            res
+        }
     }
 }
 
