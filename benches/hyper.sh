@@ -50,6 +50,16 @@ ticks=$(getconf CLK_TCK)
 # cpu PID: the process's user + system time so far, in clock ticks.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# balance PID: the CPU ticks of the $workers busiest threads named
+# fiberio-worker-* (the stall watchdog shares the truncated name but uses
+# next to none), least / most: 1.0 when the connections' fibers are spread
+# evenly over the workers.
+balance() {
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm")" = fiberio-worker- ] && awk '{ print $14 + $15 }' "$t/stat"
+  done | sort -n | tail -n "$workers" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f\n", hi ? lo / hi : 0 }'
+}
+
 # free_port: a TCP port nobody listens on now.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -73,6 +83,7 @@ one() {
   before=$(cpu "$pid")
   report=$(wrk -c "$conns" -t "$threads" -d "$secs" "http://127.0.0.1:$port/")
   after=$(cpu "$pid")
+  if [ "$side" = fibers ]; then balance "$pid" >>"$out/balance"; fi
   requests=$(echo "$report" | awk '/requests in/ { print $1 }')
   rps=$(echo "$report" | awk '/^Requests\/sec:/ { print $2 }')
   errors=$(echo "$report" | awk '/Socket errors|Non-2xx/ { printf "%s;", $0 }')
@@ -88,6 +99,7 @@ for round in $(seq "$rounds"); do
 done
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the cores: rerun when it is low)"
+echo "fibers: worker CPU balance per round, least / most busy worker (1.00 = even): $(tr '\n' ' ' <"$out/balance")"
 python3 - "$out/results" <<'EOF_PY'
 import statistics, sys
 rows = [l.split(maxsplit=5) for l in open(sys.argv[1])]
