@@ -1,6 +1,6 @@
 //! The IO budget (`RuntimeBuilder::io_budget`), side by side in one run:
-//! a fiber reads a loopback stream flat out (a plain thread writes 256 MiB
-//! as fast as it can, so the socket never runs dry) while a second fiber
+//! a fiber reads a loopback stream flat out (a plain thread writes 2 GiB
+//! as fast as it can) while a second fiber
 //! on the same worker sleeps 1 ms at a time and records how late each
 //! sleep ends. With the budget the reader yields every 128 reads; with it
 //! off (`io_budget(0)`) it holds the worker until the stream ends.
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-const BYTES: usize = 256 << 20;
+const BYTES: usize = 2 << 30;
 const READ: usize = 4096;
 
 struct Run {
