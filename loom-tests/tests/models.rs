@@ -157,6 +157,21 @@ impl std::task::Wake for NotifyWaker {
     }
 }
 
+/// A task's executor: polls `poll` until it is ready, sleeping on a loom
+/// `Notify` between `Pending` and the waker's wake (a wake that comes
+/// first is kept, so none is lost here).
+fn run_task<R>(mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<R>) -> R {
+    let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
+    let waker = std::task::Waker::from(notify.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        match poll(&mut cx) {
+            std::task::Poll::Ready(out) => return out,
+            std::task::Poll::Pending => notify.0.wait(),
+        }
+    }
+}
+
 /// Race 1 for an async task (`PollDesc::poll_io`, the poll behind the
 /// `tokio-io` / `futures-io` traits): a task polls a read — the
 /// non-blocking read, on `EAGAIN` clear the token, store the task's waker
@@ -182,23 +197,14 @@ fn task_readiness_model(m: Option<Mutation>) {
                 pd.dispatch(generation, Ready { read: true, ..Ready::default() });
             })
         };
-        // The task's executor: poll; on `Pending`, sleep until the waker
-        // is woken (a loom `Notify` keeps a wake that comes first).
-        let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
-        let waker = std::task::Waker::from(notify.clone());
-        let mut cx = std::task::Context::from_waker(&waker);
-        let read = loop {
-            let polled = pd.poll_io(
+        let read = run_task(|cx| {
+            pd.poll_io(
                 Dir::Read,
-                &mut cx,
+                cx,
                 || if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) },
                 |_| true,
-            );
-            match polled {
-                std::task::Poll::Ready(read) => break read,
-                std::task::Poll::Pending => notify.0.wait(),
-            }
-        };
+            )
+        });
         assert!(read.is_ok(), "task readiness: the read failed");
         poller.join().unwrap();
     });
@@ -231,16 +237,9 @@ fn the_close_wakes_a_waiting_task() {
             let pd = pd.clone();
             loom::thread::spawn(move || pd.close())
         };
-        let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
-        let waker = std::task::Waker::from(notify.clone());
-        let mut cx = std::task::Context::from_waker(&waker);
-        let read = loop {
-            match pd.poll_io(Dir::Read, &mut cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true)
-            {
-                std::task::Poll::Ready(read) => break read,
-                std::task::Poll::Pending => notify.0.wait(),
-            }
-        };
+        let read = run_task(|cx| {
+            pd.poll_io(Dir::Read, cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true)
+        });
         assert_eq!(read.unwrap_err().kind(), io::ErrorKind::NotConnected);
         closer.join().unwrap();
     });

@@ -27,6 +27,7 @@ use super::park::{Reason, Seq};
 use super::task::Task;
 use super::wait_on::{WaitOn, WaitRecord};
 use super::waiter::Waiter;
+use crate::loom::static_atomic;
 use crate::loom::sync::Arc;
 use crate::sys::ticks::Ticks;
 
@@ -122,9 +123,9 @@ pub(crate) struct Context {
     /// without parking ([`spend_io`](Self::spend_io)). An atomic only so
     /// that the stall watchdog can tell a run that did IO from a CPU loop
     /// (`sched/stall.rs`): a statistic, never a synchronisation, so std's
-    /// atomic (loom need not explore it); a relaxed load and store cost
-    /// what a `Cell`'s do.
-    io_left: std::sync::atomic::AtomicU32,
+    /// atomic in both modes (`loom::static_atomic`); a relaxed load and
+    /// store cost what a `Cell`'s do.
+    io_left: static_atomic::AtomicU32,
     /// What `io_left` starts at in each run (`u32::MAX`: no budget).
     io_budget: Cell<u32>,
 }
@@ -136,7 +137,7 @@ impl Context {
             running: Cell::new(std::ptr::null()),
             unwinding: Cell::new(false),
             capture: Capture::default(),
-            io_left: std::sync::atomic::AtomicU32::new(DEFAULT_IO_BUDGET),
+            io_left: static_atomic::AtomicU32::new(DEFAULT_IO_BUDGET),
             io_budget: Cell::new(DEFAULT_IO_BUDGET),
         }
     }
@@ -154,7 +155,7 @@ impl Context {
     #[inline]
     pub(crate) fn begin_run(&self, fiber: *const StartedFiber) {
         self.running.set(fiber);
-        self.io_left.store(self.io_budget.get(), std::sync::atomic::Ordering::Relaxed);
+        self.io_left.store(self.io_budget.get(), static_atomic::Ordering::Relaxed);
     }
 
     /// Counts one IO operation (a read, write, send, receive or accept) of
@@ -166,9 +167,9 @@ impl Context {
     /// lost. Call it only on a fiber ([`fiber_context`]).
     #[inline]
     pub(crate) fn spend_io(&self) {
-        let left = self.io_left.load(std::sync::atomic::Ordering::Relaxed);
+        let left = self.io_left.load(static_atomic::Ordering::Relaxed);
         if left > 1 {
-            self.io_left.store(left - 1, std::sync::atomic::Ordering::Relaxed);
+            self.io_left.store(left - 1, static_atomic::Ordering::Relaxed);
         } else {
             self.io_budget_spent();
         }
@@ -186,7 +187,7 @@ impl Context {
     /// watchdog: the running fiber has completed
     /// [`io_budget`](Self::io_budget) minus its value IO operations in
     /// this run.
-    pub(crate) fn io_left(&self) -> &std::sync::atomic::AtomicU32 {
+    pub(crate) fn io_left(&self) -> &static_atomic::AtomicU32 {
         &self.io_left
     }
 

@@ -83,13 +83,15 @@ pub(crate) mod thread {
     }
 }
 
-/// Atomics for `static` items: loom's cannot be built in a `const`
-/// context, and what they guard (id blocks, key indices) is no protocol of
-/// interest to the models, so they stay std's in both modes.
+/// Atomics for `static` items — loom's cannot be built in a `const`
+/// context — and for statistics read across threads (the IO-budget
+/// counter the stall watchdog reads): what they hold (id blocks, key
+/// indices, counts for a message) is no protocol of interest to the
+/// models, so they stay std's in both modes.
 pub(crate) mod static_atomic {
     #[cfg(feature = "hook")]
     pub(crate) use core::sync::atomic::AtomicBool;
-    pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 }
 
 /// Runs `$f` with a per-thread value of type `$ty`, built by `$init` on

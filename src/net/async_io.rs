@@ -82,11 +82,12 @@ macro_rules! poll_ops {
     };
 }
 
-/// The `tokio-io` traits for a stream type and for `&` it.
+/// The `tokio-io` traits for each of the given types (a stream type, and
+/// `&` it: the bodies reach the stream's poll operations through `Deref`).
 #[cfg(feature = "tokio-io")]
 macro_rules! tokio_traits {
-    ($ty:ty) => {
-        impl tokio::io::AsyncRead for &$ty {
+    ($($ty:ty),*) => {$(
+        impl tokio::io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -103,52 +104,8 @@ macro_rules! tokio_traits {
             }
         }
 
-        impl tokio::io::AsyncWrite for &$ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_send(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_send_vectored(cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.poll_shutdown_write()
-            }
-        }
-
-        impl tokio::io::AsyncRead for $ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                std::pin::Pin::new(&mut &*self).poll_read(cx, buf)
-            }
-        }
-
         impl tokio::io::AsyncWrite for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
+            fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
                 self.poll_send(cx, buf)
             }
 
@@ -172,57 +129,14 @@ macro_rules! tokio_traits {
                 self.poll_shutdown_write()
             }
         }
-    };
+    )*};
 }
 
-/// The `futures-io` traits for a stream type and for `&` it.
+/// The `futures-io` traits for each of the given types (as
+/// `tokio_traits`).
 #[cfg(feature = "futures-io")]
 macro_rules! futures_traits {
-    ($ty:ty) => {
-        impl futures_io::AsyncRead for &$ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_recv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [io::IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_recv_vectored(cx, bufs)
-            }
-        }
-
-        impl futures_io::AsyncWrite for &$ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_send(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_send_vectored(cx, bufs)
-            }
-
-            fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.poll_shutdown_write()
-            }
-        }
-
+    ($($ty:ty),*) => {$(
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -242,11 +156,7 @@ macro_rules! futures_traits {
         }
 
         impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
+            fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
                 self.poll_send(cx, buf)
             }
 
@@ -266,7 +176,7 @@ macro_rules! futures_traits {
                 self.poll_shutdown_write()
             }
         }
-    };
+    )*};
 }
 
 macro_rules! async_stream {
@@ -275,9 +185,9 @@ macro_rules! async_stream {
             poll_ops!();
         }
         #[cfg(feature = "tokio-io")]
-        tokio_traits!($ty);
+        tokio_traits!(&$ty, $ty);
         #[cfg(feature = "futures-io")]
-        futures_traits!($ty);
+        futures_traits!(&$ty, $ty);
     };
 }
 

@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 use super::runtime::RuntimeShared;
 use super::stall_report::{self, RateLimit};
 use crate::fiber::task::Task;
+use crate::loom::static_atomic;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize,
@@ -80,11 +81,11 @@ pub(crate) struct RunRecord {
     /// The worker's IO-budget counter (`Context::io_left`), published once
     /// as the worker starts; read, like `task`, only while a run is in
     /// progress, when the worker (and so its context) is alive.
-    /// std's atomics, as the counter's: a statistic for the message, never
-    /// a synchronisation.
-    io_left: std::sync::atomic::AtomicPtr<std::sync::atomic::AtomicU32>,
+    /// std's atomics in both modes, as the counter's: a statistic for the
+    /// message, never a synchronisation.
+    io_left: static_atomic::AtomicPtr<static_atomic::AtomicU32>,
     /// What that counter starts at in each run.
-    io_budget: std::sync::atomic::AtomicU32,
+    io_budget: static_atomic::AtomicU32,
 }
 
 impl RunRecord {
@@ -114,9 +115,9 @@ impl RunRecord {
     /// IO operations ([`Context::io_left`](crate::fiber::carrier::Context::io_left)).
     /// The context must outlive every run of this record.
     pub(crate) fn watch_io(&self, context: &crate::fiber::carrier::Context) {
-        self.io_budget.store(context.io_budget(), std::sync::atomic::Ordering::Relaxed);
+        self.io_budget.store(context.io_budget(), static_atomic::Ordering::Relaxed);
         self.io_left
-            .store(std::ptr::from_ref(context.io_left()).cast_mut(), std::sync::atomic::Ordering::Release);
+            .store(std::ptr::from_ref(context.io_left()).cast_mut(), static_atomic::Ordering::Release);
     }
 
     /// Watchdog (or a fiber dump): the run in progress, 0 if none.
@@ -134,14 +135,14 @@ impl RunRecord {
             // set, so this address (of run `run` or a later one) belongs
             // to a slot whose retirement waits for `inspecting` to clear.
             let task = unsafe { &*task };
-            let io_left = self.io_left.load(std::sync::atomic::Ordering::Acquire);
+            let io_left = self.io_left.load(static_atomic::Ordering::Acquire);
             // SAFETY: published by `watch_io` from the worker's context,
             // which lives while the worker runs fibers, as run `run` was
             // after `inspecting` was set (see above).
             let io_done = unsafe { io_left.as_ref() }.map_or(0, |left| {
                 self.io_budget
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    .saturating_sub(left.load(std::sync::atomic::Ordering::Relaxed))
+                    .load(static_atomic::Ordering::Relaxed)
+                    .saturating_sub(left.load(static_atomic::Ordering::Relaxed))
             });
             let (id, name, location) = (task.id(), task.name().map(String::from), task.location());
             RunningFiber { id, name, location, io_done }

@@ -88,14 +88,11 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], peek: bool) -> io::Result
 /// `Ok(n)`.
 #[cfg(feature = "tokio-io")]
 pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
-    let null = std::ptr::null_mut::<libc::c_void>();
+    let (ptr, null) = (buf.as_mut_ptr(), std::ptr::null_mut::<libc::c_void>());
+    // The kernel only writes into `buf`, never reads it: uninitialised is fine.
     // SAFETY: recvfrom(fd, buf, len, flags, NULL, NULL): `buf` is valid for
-    // writes of `buf.len()` bytes (the kernel only writes into it, never
-    // reads it, so uninitialised bytes are fine), `fd` is open, no address
-    // is asked for.
-    let n = unsafe {
-        libc::syscall(libc::SYS_recvfrom, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len(), RECV, null, null)
-    };
+    // writes of `buf.len()` bytes, `fd` is open, no address is asked for.
+    let n = unsafe { libc::syscall(libc::SYS_recvfrom, fd.as_raw_fd(), ptr, buf.len(), RECV, null, null) };
     len_result(n as libc::ssize_t)
 }
 
