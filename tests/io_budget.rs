@@ -2,6 +2,8 @@
 //! yields to its worker's other fibers after `io_budget` of them in one
 //! run; with `io_budget(0)` it never does. Counted on one worker with a
 //! stream that is all there before the reader starts (it never parks).
+//! With the `hook` feature, the same for std's own `UnixStream` read on a
+//! fiber (its `recv` is the hook's).
 
 mod util;
 
@@ -19,8 +21,13 @@ const SIZE: usize = 16;
 /// `budget`, beside a counting fiber; returns the budget yields and how
 /// far the counter advanced while the reader read.
 fn read_beside_counter(budget: u32) -> (u64, u64) {
+    let (tx, rx) = UnixStream::pair().unwrap();
+    read_beside_counter_from(budget, tx, rx)
+}
+
+/// [`read_beside_counter`] on a given pair of stream ends.
+fn read_beside_counter_from<S: Read + Write + Send + 'static>(budget: u32, mut tx: S, rx: S) -> (u64, u64) {
     let rt = fiberio::Runtime::builder().workers(1).io_budget(budget).build().unwrap();
-    let (mut tx, rx) = UnixStream::pair().unwrap();
     for _ in 0..MESSAGES {
         tx.write_all(&[5; SIZE]).unwrap();
     }
@@ -67,4 +74,14 @@ fn without_a_budget_the_reader_keeps_its_worker() {
     let _w = Watchdog::new("without_a_budget_the_reader_keeps_its_worker", 60);
     let (yields, advanced) = read_beside_counter(0);
     assert_eq!((yields, advanced), (0, 0), "no budget: the reader never yielded");
+}
+
+#[cfg(feature = "hook")]
+#[test]
+fn a_hooked_std_reader_that_never_parks_yields_every_budget() {
+    let _w = Watchdog::new("a_hooked_std_reader_that_never_parks_yields_every_budget", 60);
+    let (tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (yields, advanced) = read_beside_counter_from(8, tx, rx);
+    assert_eq!(yields, (MESSAGES + 1) / 8, "one yield per 8 hooked reads");
+    assert!(advanced >= yields, "the counter ran at each yield: {advanced} < {yields}");
 }

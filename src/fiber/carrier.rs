@@ -344,10 +344,18 @@ pub(crate) fn in_fiber() -> bool {
 #[cfg(feature = "hook")]
 #[inline(always)]
 pub(crate) fn in_fiber_hooked() -> bool {
+    fiber_context_hooked().is_some()
+}
+
+/// [`fiber_context`] for the libc hook, from the same word as
+/// [`in_fiber_hooked`].
+#[cfg(feature = "hook")]
+#[inline(always)]
+pub(crate) fn fiber_context_hooked<'a>() -> Option<&'a Context> {
     let ctx = crate::sys::carrier_word::get().cast::<Context>();
     // SAFETY: as in `context`: the word is non-null only inside
     // `enter_carrier`, which sets and clears it with `CONTEXT`.
-    unsafe { ctx.as_ref() }.is_some_and(|ctx| !ctx.running.get().is_null())
+    unsafe { ctx.as_ref() }.filter(|ctx| !ctx.running.get().is_null())
 }
 
 /// Runs `f` with the running fiber's task; `None` off a fiber.

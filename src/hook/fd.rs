@@ -125,7 +125,21 @@ pub(crate) fn park_io(
         // The only place an unwind can start: a cancellation, a shutdown.
         guard(|| pd.wait(dir, deadline, WaitOn::Io { fd, write: dir == Dir::Write }))
     };
-    pd.run_io(dir, op, short, park)
+    let done = pd.run_io(dir, op, short, park);
+    if done.is_ok()
+        && let Some(ctx) = crate::fiber::carrier::fiber_context_hooked()
+    {
+        // The IO budget, as `fiberio::net` spends it: a stream that never
+        // runs dry yields to the worker's other fibers. The yield is no
+        // cancellation point; a shutdown's forced unwind stops at `guard`
+        // and starts again at the fiber's next suspension, so the result
+        // the call got is returned either way.
+        let _ = guard(|| {
+            ctx.spend_io();
+            Ok(())
+        });
+    }
+    done
 }
 
 /// One of the hooked data calls (`read`, `recvfrom`, `sendmsg`, ...):
