@@ -38,6 +38,7 @@ impl Taken {
     /// Wakes it; `false` if it was a fiber whose wait had already ended
     /// (timed out, cancelled), so that the edge should go to the next one.
     /// A task's wake always counts: its task polls again.
+    #[inline]
     pub(super) fn wake(self) -> bool {
         match self {
             Taken::Fiber(w) => w.wake(Reason::Notified),
@@ -51,6 +52,7 @@ impl Taken {
 
 impl Waiters {
     /// How many wait (some fibers' waits may have ended already).
+    #[inline]
     pub(super) fn len(&self) -> usize {
         self.fibers.len() + usize::from(self.task.is_some())
     }
@@ -58,6 +60,7 @@ impl Waiters {
     /// Queues a fiber last, dropping on the way the fibers whose wait
     /// already ended (an idle socket read with a timeout again and again
     /// must not grow its queue).
+    #[inline]
     pub(super) fn push_fiber(&mut self, waiter: Waiter) {
         if !self.fibers.is_empty() {
             self.fibers.retain(Waiter::is_pending);
@@ -68,6 +71,7 @@ impl Waiters {
     /// Makes `waker` the task to wake at the next edge; returns the waker
     /// it replaces, for the caller to drop outside the lock. The same task
     /// polling again keeps its stored waker (no clone).
+    #[inline]
     pub(super) fn set_task(&mut self, waker: &Waker) -> Option<Waker> {
         match &self.task {
             Some(old) if old.will_wake(waker) => None,
@@ -76,11 +80,13 @@ impl Waiters {
     }
 
     /// For an edge: the first fiber and the task (see the module docs).
+    #[inline]
     pub(super) fn take_for_edge(&mut self) -> (Option<Waiter>, Option<Waker>) {
         (self.fibers.pop_front(), self.task.take())
     }
 
     /// For a readiness handed on: the first fiber, or else the task.
+    #[inline]
     pub(super) fn take_next(&mut self) -> Option<Taken> {
         match self.fibers.pop_front() {
             Some(w) => Some(Taken::Fiber(w)),
@@ -89,6 +95,7 @@ impl Waiters {
     }
 
     /// For a close: every waiter, fibers first.
+    #[inline]
     pub(super) fn take_all(&mut self) -> impl Iterator<Item = Taken> + use<> {
         let fibers = std::mem::take(&mut self.fibers);
         let task = self.task.take();
