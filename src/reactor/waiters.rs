@@ -6,10 +6,11 @@
 //! Both kinds sit under the same waiter lock of the poll descriptor, so an
 //! edge orders against a task's registration exactly as against a fiber's
 //! (race 1): the edge finds the waker stored, or the registration's
-//! re-check sees the token ready. An edge wakes the task and the first
-//! fiber: a waker is cheap to wake and cannot tell whether its task still
-//! waits, so it never holds an edge back from a fiber, and a woken task
-//! that finds nothing to read registers again.
+//! re-check sees the token ready. An edge wakes the task (under the lock,
+//! `poll_desc::wake_task`) and the first fiber: a waker is cheap to wake
+//! and cannot tell whether its task still waits, so it never holds an
+//! edge back from a fiber, and a woken task that finds nothing to read
+//! registers again.
 //!
 //! No context switch, no lock of its own: the poll descriptor's lock
 //! guards it, and loom checks it through `PollDesc`.
@@ -79,10 +80,24 @@ impl Waiters {
         }
     }
 
-    /// For an edge: the first fiber and the task (see the module docs).
+    /// For an edge: the first fiber (the task is taken apart, by
+    /// [`take_task`](Self::take_task), when [`has_task`](Self::has_task)
+    /// says one waits).
     #[inline]
-    pub(super) fn take_for_edge(&mut self) -> (Option<Waiter>, Option<Waker>) {
-        (self.fibers.pop_front(), self.task.take())
+    pub(super) fn take_fiber(&mut self) -> Option<Waiter> {
+        self.fibers.pop_front()
+    }
+
+    /// Whether a task waits.
+    #[inline]
+    pub(super) fn has_task(&self) -> bool {
+        self.task.is_some()
+    }
+
+    /// For an edge: the waiting task, if any.
+    #[inline]
+    pub(super) fn take_task(&mut self) -> Option<Waker> {
+        self.task.take()
     }
 
     /// For a readiness handed on: the first fiber, or else the task.
