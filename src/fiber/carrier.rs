@@ -167,16 +167,30 @@ impl Context {
     /// lost. Call it only on a fiber ([`fiber_context`]).
     #[inline]
     pub(crate) fn spend_io(&self) {
-        let left = self.io_left.load(static_atomic::Ordering::Relaxed);
-        if left > 1 {
-            self.io_left.store(left - 1, static_atomic::Ordering::Relaxed);
-        } else {
+        if self.take_io() {
             self.io_budget_spent();
         }
     }
 
+    /// [`spend_io`](Self::spend_io)'s count alone: `true` when the budget
+    /// is spent, and the caller must call
+    /// [`io_budget_spent`](Self::io_budget_spent) (the libc hook does it
+    /// behind its unwind guard, which the common case must not pay for).
+    #[inline]
+    pub(crate) fn take_io(&self) -> bool {
+        let left = self.io_left.load(static_atomic::Ordering::Relaxed);
+        if left > 1 {
+            self.io_left.store(left - 1, static_atomic::Ordering::Relaxed);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// The running fiber has spent its IO budget: it yields (unless
+    /// shutdown is unwinding it), and the worker counts it.
     #[cold]
-    fn io_budget_spent(&self) {
+    pub(crate) fn io_budget_spent(&self) {
         if !self.running.get().is_null() && !self.is_unwinding() {
             carrier_of(self).io_budget_spent();
             self.suspend(Request::Yield);
@@ -344,7 +358,10 @@ pub(crate) fn in_fiber() -> bool {
 #[cfg(feature = "hook")]
 #[inline(always)]
 pub(crate) fn in_fiber_hooked() -> bool {
-    fiber_context_hooked().is_some()
+    let ctx = crate::sys::carrier_word::get().cast::<Context>();
+    // SAFETY: as in `context`: the word is non-null only inside
+    // `enter_carrier`, which sets and clears it with `CONTEXT`.
+    unsafe { ctx.as_ref() }.is_some_and(|ctx| !ctx.running.get().is_null())
 }
 
 /// [`fiber_context`] for the libc hook, from the same word as

@@ -128,6 +128,7 @@ pub(crate) fn park_io(
     let done = pd.run_io(dir, op, short, park);
     if done.is_ok()
         && let Some(ctx) = crate::fiber::carrier::fiber_context_hooked()
+        && ctx.take_io()
     {
         // The IO budget, as `fiberio::net` spends it: a stream that never
         // runs dry yields to the worker's other fibers. The yield is no
@@ -135,7 +136,7 @@ pub(crate) fn park_io(
         // and starts again at the fiber's next suspension, so the result
         // the call got is returned either way.
         let _ = guard(|| {
-            ctx.spend_io();
+            ctx.io_budget_spent();
             Ok(())
         });
     }
