@@ -91,12 +91,15 @@ fn ten_fibers_of_one_worker_have_their_queries_in_flight_at_once() {
         let together: Vec<bool> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
         assert_eq!(together, [true; SLEEPERS]);
 
-        // The same seen from the clock, as the issue states it: 10 x
-        // pg_sleep(0.3) from 10 fibers of one worker take one 0.3 s.
+        // The same seen from the clock: 10 x pg_sleep(0.3) from 10 fibers of
+        // one worker take about one 0.3 s (printed). Asserted with the
+        // hook tests' wide bound, far below the 3 s of one at a time, so
+        // that a slow CI machine does not fail it: the barrier above is
+        // the exact proof.
         let (slept, took) = example::sleep_together(&options, Duration::from_millis(300)).unwrap();
         eprintln!("{slept} x pg_sleep(0.3) from {SLEEPERS} fibers on one worker: {took:?}");
         assert_eq!(slept, SLEEPERS);
-        assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(500), "took {took:?}");
+        assert!(took >= Duration::from_millis(300) && took < util::OVERLAPPED, "took {took:?}");
     });
 }
 
