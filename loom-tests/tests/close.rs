@@ -14,7 +14,7 @@ use std::sync::Arc;
 use fiberio::__loom::{
     Dir, Mutation, ParkState, PollDesc, REASON_NOTIFIED, Ready, WAKE_LOST, WAKE_WON_PARKED, mutate,
 };
-use loom_tests::check;
+use loom_tests::{Waits, check};
 
 /// A socket with nothing to read and no room to write: every call says
 /// `EAGAIN`.
@@ -25,7 +25,13 @@ fn would_block() -> io::Result<()> {
 /// A fiber's read or write on an fd nothing ever becomes ready on: it can
 /// only end by the close (`NotConnected`).
 fn blocked_io(pd: &PollDesc, dir: Dir) -> io::ErrorKind {
-    pd.run_io(dir, false, would_block, |_| true).expect_err("nothing to read or write").kind()
+    blocked_io_waiting(pd, dir, Waits::Fiber)
+}
+
+/// [`blocked_io`] by a fiber or by an async task (its waker stored beside
+/// the fiber waiters, `PollDesc::poll_io`).
+fn blocked_io_waiting(pd: &PollDesc, dir: Dir, waits: Waits) -> io::ErrorKind {
+    loom_tests::run_io(pd, dir, waits, would_block).expect_err("nothing to read or write").kind()
 }
 
 /// Race 5, the fd: one thread closes the fd (`IoSource`'s drop) while a
@@ -38,29 +44,38 @@ fn blocked_io(pd: &PollDesc, dir: Dir) -> io::ErrorKind {
 ///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
 /// broken variant is caught at bound 0).
-fn fd_close_model(m: Option<Mutation>) {
+///
+/// With `Waits::Task`, the reader is an async task: the close must wake its
+/// waker as it wakes fiber waiters, and its next poll fail.
+fn fd_close_model(m: Option<Mutation>, waits: Waits) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let pd = Arc::new(PollDesc::default());
         pd.open();
         let closer = {
             let pd = pd.clone();
             loom::thread::spawn(move || pd.close())
         };
-        assert_eq!(blocked_io(&pd, Dir::Read), io::ErrorKind::NotConnected, "fd close: not seen closed");
+        let err = blocked_io_waiting(&pd, Dir::Read, waits);
+        assert_eq!(err, io::ErrorKind::NotConnected, "fd close: not seen closed");
         closer.join().unwrap();
     });
 }
 
 #[test]
 fn fd_close_wakes_every_waiter() {
-    fd_close_model(None);
+    fd_close_model(None, Waits::Fiber);
 }
 
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_wake_before_closing_is_caught() {
-    fd_close_model(Some(Mutation::PdWakesBeforeClosing));
+    fd_close_model(Some(Mutation::PdWakesBeforeClosing), Waits::Fiber);
+}
+
+#[test]
+fn the_close_wakes_a_waiting_task() {
+    fd_close_model(None, Waits::Task);
 }
 
 /// The preemption bound of [`fd_close_several_model`] (see there).
@@ -126,7 +141,7 @@ fn broken_close_waking_the_first_only_is_caught() {
 /// broken variant is caught from bound 1).
 fn shutdown_model(m: Option<Mutation>) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let p = Arc::new(ParkState::default());
         let seq = p.begin();
         let waker = {
@@ -173,7 +188,7 @@ fn broken_close_by_store_is_caught() {
 /// check, blocks on the waiter lock the owner holds, and delivers late).
 fn fd_reuse_model(m: Option<Mutation>) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let pd = Arc::new(PollDesc::default());
         let old = pd.open();
         let poller = {

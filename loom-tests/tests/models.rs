@@ -1,7 +1,7 @@
 //! Races 1–4 (the park protocol, `src/fiber/park.rs`), 11 (the
 //! readiness token's clear, through the IO loop of
-//! `src/reactor/poll_desc.rs`) and race 1 for an async task (a waker
-//! stored beside the fd's fiber waiters, `PollDesc::poll_io`). Every model runs the runtime's own code;
+//! `src/reactor/poll_desc.rs`), also for an async task (a waker stored
+//! beside the fd's fiber waiters, `PollDesc::poll_io`: race 1). Every model runs the runtime's own code;
 //! each broken variant switches on one defect planted in it
 //! (`fiberio::__loom::mutate`), and the model must catch it.
 #![cfg(loom)]
@@ -17,7 +17,7 @@ use fiberio::__loom::{
     WAKE_WON_RUNNING, mutate,
 };
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use loom_tests::check;
+use loom_tests::{Waits, check};
 
 /// Races 1–4: two wakes (an event, a timer) race the worker's commit of a
 /// fiber's park. Exactly one wake wins; if it won against the committed
@@ -29,7 +29,7 @@ use loom_tests::check;
 /// (the broken variant is caught from bound 1).
 fn park_model(m: Option<Mutation>) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let p = Arc::new(ParkState::default());
         let seq = p.begin();
         let (a, b) = (p.clone(), p.clone());
@@ -72,7 +72,7 @@ fn broken_park_commit_by_store_is_caught() {
 /// broken variant is caught at bound 0).
 fn stale_wake_model(m: Option<Mutation>) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let fiber = Parker::for_current();
         let first = fiber.begin().expect("not shut down");
         let waiter = fiber.waiter(first);
@@ -108,11 +108,18 @@ fn broken_wake_ignoring_seq_is_caught() {
 /// stale clear that erases the edge leaves the reader parked for good
 /// (loom: "deadlock").
 ///
+/// With `Waits::Task`, race 1 for an async task (`PollDesc::poll_io`, the
+/// poll behind the `tokio-io` / `futures-io` traits): where the fiber
+/// would park, the task stores its waker under the waiter lock with a
+/// re-check of the token and returns `Pending`; the edge must find the
+/// waker stored, or the re-check the token ready. A registration without
+/// the re-check leaves the task asleep for good ("deadlock").
+///
 /// Bound: none — two threads, every interleaving, in milliseconds (the
-/// broken variant is caught from bound 1).
-fn readiness_model(m: Option<Mutation>) {
+/// broken variants are caught from bound 1).
+fn readiness_model(m: Option<Mutation>, waits: Waits) {
     mutate(m);
-    check(None, || {
+    check(None, move || {
         let pd = Arc::new(PollDesc::default());
         let generation = pd.open();
         let data = Arc::new(AtomicBool::new(false));
@@ -126,12 +133,9 @@ fn readiness_model(m: Option<Mutation>) {
                 pd.dispatch(generation, Ready { read: true, ..Ready::default() }); // then the edge
             })
         };
-        let read = pd.run_io(
-            Dir::Read,
-            false,
-            || if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) },
-            |_| true,
-        );
+        let read = loom_tests::run_io(&pd, Dir::Read, waits, || {
+            if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) }
+        });
         assert!(read.is_ok(), "readiness: the read failed");
         poller.join().unwrap();
     });
@@ -139,108 +143,22 @@ fn readiness_model(m: Option<Mutation>) {
 
 #[test]
 fn readiness_clear_keeps_a_newer_edge() {
-    readiness_model(None);
+    readiness_model(None, Waits::Fiber);
 }
 
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_unticked_clear_is_caught() {
-    readiness_model(Some(Mutation::ReadinessUntickedClear));
-}
-
-/// A waker that notifies a loom `Notify`.
-struct NotifyWaker(loom::sync::Notify);
-
-impl std::task::Wake for NotifyWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.notify();
-    }
-}
-
-/// A task's executor: polls `poll` until it is ready, sleeping on a loom
-/// `Notify` between `Pending` and the waker's wake (a wake that comes
-/// first is kept, so none is lost here).
-fn run_task<R>(mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<R>) -> R {
-    let notify = Arc::new(NotifyWaker(loom::sync::Notify::new()));
-    let waker = std::task::Waker::from(notify.clone());
-    let mut cx = std::task::Context::from_waker(&waker);
-    loop {
-        match poll(&mut cx) {
-            std::task::Poll::Ready(out) => return out,
-            std::task::Poll::Pending => notify.0.wait(),
-        }
-    }
-}
-
-/// Race 1 for an async task (`PollDesc::poll_io`, the poll behind the
-/// `tokio-io` / `futures-io` traits): a task polls a read — the
-/// non-blocking read, on `EAGAIN` clear the token, store the task's waker
-/// under the waiter lock with a re-check of the token, `Pending` — while
-/// data lands and the poller dispatches its edge. The task's executor parks
-/// its thread until the waker is woken.
-/// Asserts, by the read completing: the edge found the waker stored and
-/// woke it, or the registration's re-check saw the token ready. A
-/// registration without the re-check leaves the task parked for good
-/// (loom: "deadlock").
-///
-/// Bound: none — two threads, every interleaving.
-fn task_readiness_model(m: Option<Mutation>) {
-    mutate(m);
-    check(None, || {
-        let pd = Arc::new(PollDesc::default());
-        let generation = pd.open();
-        let data = Arc::new(AtomicBool::new(false));
-        let poller = {
-            let (pd, data) = (pd.clone(), data.clone());
-            loom::thread::spawn(move || {
-                data.swap(true, SeqCst);
-                pd.dispatch(generation, Ready { read: true, ..Ready::default() });
-            })
-        };
-        let read = run_task(|cx| {
-            pd.poll_io(
-                Dir::Read,
-                cx,
-                || if data.swap(false, SeqCst) { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) },
-                |_| true,
-            )
-        });
-        assert!(read.is_ok(), "task readiness: the read failed");
-        poller.join().unwrap();
-    });
+    readiness_model(Some(Mutation::ReadinessUntickedClear), Waits::Fiber);
 }
 
 #[test]
 fn a_task_never_misses_the_edge_after_its_eagain() {
-    task_readiness_model(None);
+    readiness_model(None, Waits::Task);
 }
 
 #[test]
 #[should_panic(expected = "deadlock")]
 fn broken_task_registration_without_recheck_is_caught() {
-    task_readiness_model(Some(Mutation::PdTaskNoRecheck));
-}
-
-/// Race 5 for an async task: a task's read waits (no data ever comes)
-/// while the fd is closed. The close must wake the task's waker as it
-/// wakes fiber waiters, and the task's next poll must fail with
-/// `NotConnected`; a close that forgets the task leaves it parked for good
-/// (loom: "deadlock").
-///
-/// Bound: none — two threads, every interleaving.
-#[test]
-fn the_close_wakes_a_waiting_task() {
-    check(None, || {
-        let pd = Arc::new(PollDesc::default());
-        pd.open();
-        let closer = {
-            let pd = pd.clone();
-            loom::thread::spawn(move || pd.close())
-        };
-        let read = run_task(|cx| {
-            pd.poll_io(Dir::Read, cx, || Err::<(), _>(io::ErrorKind::WouldBlock.into()), |_| true)
-        });
-        assert_eq!(read.unwrap_err().kind(), io::ErrorKind::NotConnected);
-        closer.join().unwrap();
-    });
+    readiness_model(Some(Mutation::PdTaskNoRecheck), Waits::Task);
 }

@@ -146,22 +146,11 @@ impl IoSource {
         let Some(ctx) = fiber::carrier::fiber_context() else {
             return Poll::Ready(Err(polled_off_fiber()));
         };
-        let done = std::task::ready!(self.poll_run(dir, cx, op, short));
+        let done = std::task::ready!(self.pd.poll_io(dir, cx.waker(), op, short, || self.register()));
         if done.is_ok() {
             ctx.spend_io();
         }
         Poll::Ready(done)
-    }
-
-    /// `poll_io` without the fiber check and the IO budget.
-    fn poll_run<R>(
-        &self,
-        dir: Dir,
-        cx: &mut Context<'_>,
-        op: impl FnMut() -> io::Result<R>,
-        short: impl Fn(&R) -> bool,
-    ) -> Poll<io::Result<R>> {
-        self.pd.poll_io(dir, cx.waker(), op, short, || self.register())
     }
 
     /// The async face of [`wait_ready`](Self::wait_ready): `Ready` once the
@@ -177,7 +166,7 @@ impl IoSource {
         let check = || {
             if sys::poll::is_ready(fd, read)? { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) }
         };
-        self.poll_run(dir, cx, check, |_| false)
+        self.pd.poll_io(dir, cx.waker(), check, |_| false, || self.register())
     }
 
     /// Waits until the fd is ready for `dir` (readable, or writable; a
